@@ -1,0 +1,1 @@
+"""Scrutineer: recommendation and action tracking for scrutiny committees, in Slack."""

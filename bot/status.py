@@ -1,0 +1,71 @@
+"""The status and RAG vocabulary, and the words people type for them."""
+from __future__ import annotations
+
+import re
+
+STATUSES = (
+    "not started",
+    "in progress",
+    "needs clarification",
+    "referred",
+    "implemented",
+    "signed off",
+    "not accepted",
+    "withdrawn",
+)
+CLOSED = frozenset({"implemented", "signed off", "not accepted", "withdrawn"})
+OPEN = tuple(s for s in STATUSES if s not in CLOSED)
+
+# Close synonyms a member or a published paper may use. Keys are compared after
+# lower-casing and squeezing punctuation and spaces.
+SYNONYMS = {
+    "not started": "not started", "new": "not started", "not yet started": "not started",
+    "not yet due": "not started", "pending": "not started", "proposed": "not started",
+    "todo": "not started", "to do": "not started", "open": "in progress",
+    "in progress": "in progress", "started": "in progress", "ongoing": "in progress",
+    "on going": "in progress", "underway": "in progress", "under way": "in progress",
+    "on track": "in progress", "2 on track": "in progress", "progressing": "in progress",
+    "wip": "in progress", "slipped": "in progress", "3 slipped": "in progress",
+    "paused": "in progress", "on hold": "in progress", "agreed": "in progress",
+    "accepted": "in progress", "partially accepted": "in progress",
+    "needs clarification": "needs clarification", "needs clarifying": "needs clarification",
+    "unclear": "needs clarification", "clarification needed": "needs clarification",
+    "query": "needs clarification",
+    "referred": "referred", "referred on": "referred", "escalated": "referred",
+    "implemented": "implemented", "done": "implemented", "complete": "implemented",
+    "completed": "implemented", "achieved": "implemented", "1 achieved": "implemented",
+    "1 achieved fully": "implemented", "actioned": "implemented", "finished": "implemented",
+    "delivered": "implemented", "proposed for closure": "implemented",
+    "signed off": "signed off", "signedoff": "signed off", "closed": "signed off",
+    "approved": "signed off",
+    "not accepted": "not accepted", "rejected": "not accepted", "declined": "not accepted",
+    "4 not achieved": "not accepted", "not achieved": "not accepted",
+    "withdrawn": "withdrawn", "cancelled": "withdrawn", "canceled": "withdrawn",
+    "dropped": "withdrawn", "superseded": "withdrawn",
+}
+
+RAGS = ("red", "amber", "green")
+RAG_EMOJI = {"red": ":red_circle:", "amber": ":large_orange_circle:", "green": ":large_green_circle:"}
+RAG_SYNONYMS = {"r": "red", "red": "red", "a": "amber", "amber": "amber", "yellow": "amber",
+                "orange": "amber", "g": "green", "green": "green"}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def normalise_status(text: str | None) -> str | None:
+    """Our status word for what a person typed or a paper printed, or None."""
+    if not text:
+        return None
+    return SYNONYMS.get(_key(text))
+
+
+def normalise_rag(text: str | None) -> str | None:
+    if not text:
+        return None
+    return RAG_SYNONYMS.get(_key(text))
+
+
+def is_open(status: str) -> bool:
+    return status not in CLOSED
