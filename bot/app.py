@@ -1,0 +1,79 @@
+"""Wiring: the Bolt app, its Slack client, the database and the clock."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.db import Database
+from bot.directory import Directory
+from bot.render import Message, Section
+from bot.services.context import Ctx
+from bot.services.errors import UserError
+
+log = logging.getLogger("scrutineer")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Deps:
+    """What every handler needs; built once per process."""
+    settings: Settings
+    db: Database
+    directory: Directory
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def ctx(self, context, channel_id: str | None | type(...) = ...) -> Ctx:
+        return Ctx(team_id=context.team_id or context.enterprise_id or "",
+                   user_id=context.user_id,
+                   channel_id=context.channel_id if channel_id is ... else channel_id,
+                   now=self.clock(), tz=self.settings.tz, directory=self.directory)
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    kwargs = {"token": settings.bot_token}
+    if settings.slack_api_url:
+        kwargs["base_url"] = settings.slack_api_url
+    return AsyncWebClient(**kwargs)
+
+
+def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime] = utc_now,
+              process_before_response: bool = False) -> tuple[AsyncApp, Deps]:
+    import handlers
+
+    client = make_client(settings)
+    deps = Deps(settings=settings, db=db, directory=Directory(client, settings.admins), clock=clock)
+    app = AsyncApp(client=client, signing_secret=settings.signing_secret,
+                   process_before_response=process_before_response,
+                   # Our own /healthz answers for liveness; Bolt's url_verification stays on.
+                   raise_error_for_unhandled_request=False)
+    handlers.register(app, deps)
+
+    @app.error
+    async def polite_errors(error, body, respond, logger):
+        """Turn any exception into a one-line private answer; log the ones that are our fault."""
+        if isinstance(error, UserError):
+            text = error.message
+        else:
+            logger.exception("Unhandled error", exc_info=error)
+            text = "Sorry, something went wrong on our side and nothing was changed. Please try again in a minute."
+        if respond is not None:
+            try:
+                await respond(**Message(text).add(Section(f":warning: {text}")).payload(
+                    response_type="ephemeral", replace_original=False))
+            except Exception:  # the response_url may have expired; nothing more we can do
+                logger.warning("Could not deliver error reply: %s", text)
+        if isinstance(error, UserError):
+            # Answered politely above; when the request is still open, Slack must not see a failure.
+            return BoltResponse(status=200, body="")
+
+    return app, deps

@@ -1,0 +1,159 @@
+"""The `scrutineer` command."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scrutineer", description=(
+        "Scrutiny committee recommendations and actions, tracked in Slack. With no command: Slack when "
+        "tokens are set (Socket Mode when SLACK_APP_TOKEN is set, else HTTP), otherwise the console demo."))
+    sub = parser.add_subparsers(dest="cmd")
+    sub.add_parser("serve", help="HTTP mode: POST /slack/events and GET /healthz on $PORT")
+    sub.add_parser("socket", help="Socket Mode with SLACK_APP_TOKEN")
+    console = sub.add_parser("console", help="type slash commands without Slack")
+    console.add_argument("--demo", action="store_true", help="load demo committees and recommendations")
+    imp = sub.add_parser("import", help="import a paper's recommendations")
+    imp.add_argument("path")
+    imp.add_argument("--committee", required=True, help="committee code, e.g. cyp")
+    imp.add_argument("--review", required=True, help="review code, e.g. sg2010")
+    imp.add_argument("--title")
+    imp.add_argument("--agreed", help="the date the report was agreed")
+    imp.add_argument("--format", default="auto", choices=["auto", "csv", "text", "html"])
+    imp.add_argument("--team", help="Slack team ID (needed only when the database serves several workspaces)")
+    imp.add_argument("--dry-run", action="store_true", help="show what would be imported; store nothing")
+    imp.add_argument("--json", action="store_true", help="print the items found as JSON")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+
+    cmd = args.cmd
+    if cmd is None:
+        if settings.bot_token and settings.app_token:
+            cmd = "socket"
+        elif settings.bot_token and settings.signing_secret:
+            cmd = "serve"
+        else:
+            from bot.console import run_console
+            run_console(settings, demo=True)
+            return 0
+    if cmd == "console":
+        from bot.console import run_console
+        logging.getLogger().setLevel(logging.WARNING)
+        run_console(settings, demo=args.demo)
+        return 0
+    if cmd in ("serve", "socket"):
+        return asyncio.run(_run_slack(settings, cmd))
+    if cmd == "import":
+        return asyncio.run(_import(settings, args))
+    parser.print_help()
+    return 2
+
+
+async def _run_slack(settings: Settings, mode: str) -> int:
+    from bot import dates
+    from bot.app import build_app
+    from bot.db import Database
+    from bot.server import serve_http, serve_socket
+
+    missing = [name for name, value in (("SLACK_BOT_TOKEN", settings.bot_token),
+                                        ("SLACK_SIGNING_SECRET" if mode == "serve" else "SLACK_APP_TOKEN",
+                                         settings.signing_secret if mode == "serve" else settings.app_token))
+               if not value]
+    if missing:
+        print(f"scrutineer {mode}: set {' and '.join(missing)} first (see README).", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    await db.upgrade()
+    dates.warm()  # heavy imports now, not during someone's first command
+    app, _deps = build_app(settings, db)
+    if mode == "serve":
+        await serve_http(app, db, settings.port)
+    else:
+        await serve_socket(app, settings.app_token)
+    return 0
+
+
+async def _import(settings: Settings, args) -> int:
+    from datetime import datetime, timezone
+
+    from bot import dates
+    from bot.importing import PaperFormatError, parse_paper
+    from bot.services.errors import UserError
+
+    now = datetime.now(timezone.utc)
+    today = now.astimezone(settings.tz).date()
+    try:
+        content = Path(args.path).read_bytes()
+    except OSError as e:
+        print(f"Can't read {args.path}: {e.strerror}.", file=sys.stderr)
+        return 2
+    agreed = None
+    if args.agreed:
+        agreed = dates.parse_date(args.agreed, today, prefer="past")
+        if agreed is None:
+            print(f"Can't read --agreed “{args.agreed}” as a date. {dates.DATE_EXAMPLES}", file=sys.stderr)
+            return 2
+    try:
+        paper = parse_paper(content, filename=args.path, fmt=args.format, today=today)
+    except PaperFormatError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    for problem in paper.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([i.as_json() for i in paper.items], indent=2, ensure_ascii=False))
+    elif args.dry_run:
+        for i in paper.items:
+            print(f"rec-{i.number}: {i.text[:70]} | owners: {'; '.join(i.owners) or '-'} | due: {i.due or '-'}"
+                  f" | status: {i.status or '-'}")
+    if args.dry_run:
+        print(f"{len(paper.items)} items found; nothing stored (dry run).", file=sys.stderr)
+        return 0
+    return await _store_import(settings, args, paper, now, agreed)
+
+
+async def _store_import(settings, args, paper, now, agreed) -> int:
+    from sqlalchemy import select
+
+    from bot.db import Database
+    from bot.services.errors import UserError
+    from bot.services.importer import import_items
+    from models.tables import Workspace
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        async with db.session() as s, s.begin():
+            team = args.team
+            if not team:
+                teams = list(await s.scalars(select(Workspace.team_id)))
+                if len(teams) != 1:
+                    print("This database has " + ("no workspace yet: run /scrutiny setup in Slack first."
+                          if not teams else f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."),
+                          file=sys.stderr)
+                    return 2
+                team = teams[0]
+            try:
+                report = await import_items(
+                    s, team_id=team, committee_code=args.committee, review_code=args.review, items=paper.items,
+                    actor="cli", now=now, title=args.title or paper.title, agreed_on=agreed,
+                    as_of=paper.paper_date, source=Path(args.path).name)
+            except UserError as e:
+                print(e.message, file=sys.stderr)
+                return 2
+        print(report.summary(), file=sys.stderr if args.json else sys.stdout)
+        return 0
+    finally:
+        await db.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

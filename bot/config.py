@@ -1,0 +1,55 @@
+"""Configuration, read once from the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+DEFAULT_DATABASE_URL = "sqlite:///scrutineer.db"
+
+
+def normalise_database_url(url: str) -> str:
+    """Map plain sqlite/postgresql URLs to the async drivers we ship."""
+    if url.startswith("sqlite:///") or url == "sqlite://":
+        return "sqlite+aiosqlite" + url[len("sqlite"):]
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = normalise_database_url(DEFAULT_DATABASE_URL)
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    slack_api_url: str | None = None
+    port: int = 3000
+    tz_name: str = "Europe/London"
+    admins: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.tz_name)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        api_url = env.get("SLACK_API_URL") or None
+        if api_url and not api_url.endswith("/"):
+            api_url += "/"
+        values = dict(
+            database_url=normalise_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            app_token=env.get("SLACK_APP_TOKEN") or None,
+            slack_api_url=api_url,
+            port=int(env.get("PORT") or 3000),
+            tz_name=env.get("SCRUTINEER_TZ") or "Europe/London",
+            admins=frozenset(a.strip() for a in (env.get("SCRUTINEER_ADMINS") or "").split(",") if a.strip()),
+        )
+        values.update(overrides)
+        if "database_url" in overrides:
+            values["database_url"] = normalise_database_url(overrides["database_url"])
+        return cls(**values)

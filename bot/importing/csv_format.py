@@ -1,0 +1,89 @@
+"""Format 1: a CSV with a header row (number,text,owners,due,status,position).
+
+Column order may vary, the header is case-insensitive and extra columns are
+ignored, so a spreadsheet an officer already keeps can be saved as CSV and used.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from bot.status import normalise_status
+
+from .cleaning import clean_number, parse_when, plain_lines, split_owners
+from .columns import header_roles
+from .detect import csv_header
+from .model import ImportedItem, PaperFormatError, ParsedPaper
+
+
+def parse_csv(text: str, today: date) -> ParsedPaper:
+    # Excel in some locales saves with ";" or tabs; the header line tells us which.
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    found = csv_header(first)
+    delimiter = found[0] if found else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    roles: dict[str, int] | None = None
+    items: list[ImportedItem] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if roles is None:
+            # The header must be the first row with anything in it.
+            roles = header_roles(row)
+            if "number" not in roles or "text" not in roles:
+                raise PaperFormatError(
+                    "Sorry, I couldn't read that CSV: its first row should be a header "
+                    "with at least 'number' and 'text' columns.")
+            continue
+        item = _row_item(row, roles, today, problems, reader.line_num)
+        if item is None:
+            continue
+        if item.number in seen:
+            problems.append(f"Recommendation {item.number}: appears more than once")
+        seen.add(item.number)
+        items.append(item)
+
+    if roles is None:
+        raise PaperFormatError("Sorry, I couldn't find a header row in that CSV.")
+    if not items:
+        raise PaperFormatError("That CSV has a header but no recommendations under it.")
+    return ParsedPaper(items=items, problems=problems)
+
+
+def _row_item(row: list[str], roles: dict[str, int], today: date,
+              problems: list[str], line_num: int) -> ImportedItem | None:
+    def cell(role: str) -> str:
+        i = roles.get(role)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    number = clean_number(cell("number"))
+    text = "\n".join(plain_lines(cell("text")))
+    if not number and not text:
+        return None  # a spacer row, or one with only notes in other columns
+    if not number:
+        problems.append(f"Row {line_num}: has text but no recommendation number, so it was skipped")
+        return None
+    label = f"Recommendation {number}"
+    if not text:
+        problems.append(f"{label}: no recommendation text")
+
+    due = None
+    if due_text := cell("due"):
+        due = parse_when(due_text, today, prefer="future")
+        if due is None:
+            problems.append(f"{label}: due date '{due_text}' not understood")
+
+    status = None
+    if status_text := cell("status"):
+        status = normalise_status(status_text)
+        if status is None:
+            problems.append(f"{label}: status '{status_text}' not recognised")
+
+    position = "\n".join(plain_lines(cell("position"))) or None
+    return ImportedItem(number=number, text=text,
+                        owners=split_owners(cell("owners"), words=False),
+                        due=due, status=status, position=position)

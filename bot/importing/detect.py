@@ -1,0 +1,95 @@
+"""Turning uploaded content into text, and deciding which format reads it."""
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+
+from .columns import header_roles
+from .model import PaperFormatError
+
+FORMATS = ("auto", "csv", "text", "html")
+# Formats planned but not written yet: a clear message beats a garbled import.
+_LATER = {"pdf": "PDF", "docx": "Word", "doc": "Word", "xlsx": "Excel", "xls": "Excel"}
+_HTML_DOCUMENT = re.compile(r"<(?:html|body|table|tr|td)\b", re.I)
+
+
+def _later(kind: str) -> PaperFormatError:
+    return PaperFormatError(
+        f"Sorry, I can't read {kind} files yet; please paste the paper's text or upload a CSV.")
+
+
+def decode(content: str | bytes) -> str:
+    """Text from an upload or a paste, or PaperFormatError if it isn't text."""
+    if isinstance(content, (bytes, bytearray)):
+        data = bytes(content)
+        if data.startswith(b"%PDF"):
+            raise _later("PDF")
+        if data.startswith(b"PK\x03\x04"):
+            raise _later("Word or Excel")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+            text = data.decode("utf-16", errors="replace")
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                # Older council systems export Windows-1252 (£, curly quotes).
+                text = data.decode("cp1252", errors="replace")
+    elif isinstance(content, str):
+        text = content
+    else:
+        raise PaperFormatError("Sorry, I can only read text or file contents.")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise PaperFormatError("The paper is empty, so there is nothing to import.")
+    if _looks_binary(text):
+        raise PaperFormatError(
+            "Sorry, that doesn't look like text; please paste the paper's text or upload a CSV.")
+    return text
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4000]
+    odd = sum(1 for ch in sample
+              if ch == "\ufffd" or (unicodedata.category(ch).startswith("C")
+                                    and ch not in "\t\n\f"))
+    return odd > max(2, len(sample) // 50) or not any(ch.isalnum() for ch in sample)
+
+
+def csv_header(line: str) -> tuple[str, list[str]] | None:
+    """(delimiter, cells) if this line is a CSV header naming number and text columns."""
+    for delimiter in (",", "\t", ";"):
+        if delimiter not in line:
+            continue
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+        roles = header_roles(cells)
+        if "number" in roles and "text" in roles:
+            return delimiter, cells
+    return None
+
+
+def choose_format(text: str, filename: str | None, fmt: str) -> str:
+    """"csv" or "paper" (the text/HTML position-paper layout)."""
+    fmt = (fmt or "auto").lower()
+    if fmt in _LATER:
+        raise _later(_LATER[fmt])
+    if fmt not in FORMATS:
+        raise PaperFormatError(f"Sorry, I don't know the format '{fmt}'; try csv, text or html.")
+    if fmt == "csv":
+        return "csv"
+    if fmt in ("text", "html"):
+        return "paper"
+    ext = filename.rsplit(".", 1)[-1].lower() if filename and "." in filename else ""
+    if ext in _LATER:
+        raise _later(_LATER[ext])
+    if ext == "csv":
+        return "csv"
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    return "csv" if csv_header(first) else "paper"
+
+
+def is_html_document(text: str, filename: str | None, fmt: str) -> bool:
+    """A real HTML page with a table, rather than the flattened-table text layout."""
+    if fmt == "text":
+        return False
+    return bool(_HTML_DOCUMENT.search(text))

@@ -1,0 +1,212 @@
+"""Committees, roles and who may do what."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import audit
+from bot.services.context import Ctx
+from bot.services.errors import NotAllowed, UserError
+from models.queries import committee_by_code, committee_for_channel, ensure_workspace, find_role, role_key
+from models.tables import Committee, Item, Role, RoleHolder
+
+CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+# Role names that mean "this committee's chair / officers" rather than an office of their own.
+COMMITTEE_ROLE_WORDS = {"chair": "chair", "chairman": "chair", "chairperson": "chair",
+                        "officer": "officer", "officers": "officer", "committee officer": "officer",
+                        "committee officers": "officer"}
+
+
+@dataclass
+class Holder:
+    """A role holder as given in a command: a Slack user, or an outside person."""
+    user_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+async def require_admin(ctx: Ctx, what: str) -> None:
+    if not await ctx.directory.is_admin(ctx.user_id):
+        raise NotAllowed(f"Only workspace admins can {what}. Ask an admin, or have your user ID added to SCRUTINEER_ADMINS.")
+
+
+async def channel_committee(session: AsyncSession, ctx: Ctx) -> Committee | None:
+    return await committee_for_channel(session, ctx.team_id, ctx.channel_id)
+
+
+async def require_channel_committee(session: AsyncSession, ctx: Ctx) -> Committee:
+    committee = await channel_committee(session, ctx)
+    if committee is None:
+        raise UserError("This channel isn't bound to a committee yet. An admin can bind it with "
+                        "`/scrutiny setup cyp Children and Young People Scrutiny Committee`.")
+    return committee
+
+
+async def can_see(ctx: Ctx, committee: Committee) -> bool:
+    if not committee.is_private or committee.channel_id == ctx.channel_id:
+        return True
+    if committee.channel_id and committee.channel_id in await ctx.directory.private_channels_of(ctx.user_id):
+        return True
+    return await ctx.directory.is_admin(ctx.user_id)
+
+
+async def visible_committees(session: AsyncSession, ctx: Ctx) -> list[Committee]:
+    committees = list(await session.scalars(
+        select(Committee).where(Committee.team_id == ctx.team_id).order_by(Committee.code)))
+    if not any(c.is_private for c in committees):
+        return committees
+    return [c for c in committees if await can_see(ctx, c)]
+
+
+async def committee_roles_of(session: AsyncSession, ctx: Ctx, committee: Committee) -> set[str]:
+    """The kinds ("chair", "officer") the person holds on this committee."""
+    rows = await session.scalars(
+        select(Role.kind).join(RoleHolder, RoleHolder.role_id == Role.id).where(
+            Role.committee_id == committee.id, Role.kind.in_(("chair", "officer")),
+            RoleHolder.user_id == ctx.user_id, RoleHolder.ended_at.is_(None)))
+    return set(rows)
+
+
+async def can_update_item(session: AsyncSession, ctx: Ctx, item: Item) -> bool:
+    owner_role_ids = [o.role_id for o in item.owners]
+    if owner_role_ids:
+        held = await session.scalar(select(RoleHolder.id).where(
+            RoleHolder.role_id.in_(owner_role_ids), RoleHolder.user_id == ctx.user_id,
+            RoleHolder.ended_at.is_(None)).limit(1))
+        if held is not None:
+            return True
+    if await committee_roles_of(session, ctx, item.committee):
+        return True
+    return await ctx.directory.is_admin(ctx.user_id)
+
+
+async def setup_committee(session: AsyncSession, ctx: Ctx, code: str, name: str) -> tuple[Committee, bool]:
+    """Bind the current channel to a committee, creating it if new. Returns (committee, created)."""
+    await require_admin(ctx, "set up committees")
+    code = code.lower()
+    if not CODE_RE.match(code):
+        raise UserError(f"“{code}” can't be a committee code: use a short word of letters and digits, e.g. `cyp`.")
+    if ctx.in_dm:
+        raise UserError("Run `/scrutiny setup` in the committee's channel, not in a direct message.")
+    name = " ".join(name.split())
+    if len(name) > 300:
+        raise UserError("That committee name is too long: keep it under 300 characters.")
+    await ensure_workspace(session, ctx.team_id, ctx.now)
+    is_private = await ctx.directory.channel_is_private(ctx.channel_id)
+    bound_here = await channel_committee(session, ctx)
+    if bound_here is not None and bound_here.code != code:
+        raise UserError(f"This channel is already bound to `{bound_here.code}` ({bound_here.name}).")
+    committee = await committee_by_code(session, ctx.team_id, code)
+    if committee is None:
+        if not name:
+            raise UserError("Give the committee a name too, e.g. `/scrutiny setup cyp Children and Young People Scrutiny Committee`.")
+        committee = Committee(team_id=ctx.team_id, code=code, name=name, channel_id=ctx.channel_id,
+                              is_private=is_private, created_at=ctx.now)
+        session.add(committee)
+        await session.flush()
+        audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="committee",
+                     entity_id=committee.id, action="create",
+                     after={"code": code, "name": name, "channel_id": ctx.channel_id, "is_private": is_private})
+        return committee, True
+    before = {"name": committee.name, "channel_id": committee.channel_id, "is_private": committee.is_private}
+    committee.name = name or committee.name
+    committee.channel_id = ctx.channel_id
+    committee.is_private = is_private
+    after = {"name": committee.name, "channel_id": committee.channel_id, "is_private": committee.is_private}
+    if after != before:
+        audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="committee",
+                     entity_id=committee.id, action="update", before=before, after=after)
+    return committee, False
+
+
+async def get_or_create_role(session: AsyncSession, ctx_team: str, name: str, now, actor: str,
+                             kind: str = "role", committee: Committee | None = None) -> Role:
+    name = " ".join(name.split()).strip(" .,;:")
+    if not name:
+        raise UserError("A role needs a name, e.g. `\"Chairman of the ESCB\"`.")
+    if len(name) > 200:
+        raise UserError("That role name is too long: keep it under 200 characters.")
+    if kind in ("chair", "officer"):
+        key = f"{kind}:{committee.code}"
+    elif kind == "person":
+        key = f"person:{name}"
+    else:
+        key = role_key(name)
+    role = (await session.scalars(select(Role).where(Role.team_id == ctx_team, Role.key == key))).first()
+    if role is None:
+        role = Role(team_id=ctx_team, name=name, key=key, kind=kind,
+                    committee_id=committee.id if committee else None, created_at=now, holders=[])
+        session.add(role)
+        await session.flush()
+        audit.record(session, team_id=ctx_team, actor=actor, at=now, entity="role", entity_id=role.id,
+                     action="create", after={"name": name, "kind": kind})
+    return role
+
+
+async def person_role(session: AsyncSession, ctx: Ctx, user_id: str) -> Role:
+    """An item owned by a person directly is owned by their own one-person role."""
+    role = await get_or_create_role(session, ctx.team_id, f"<@{user_id}>", ctx.now, ctx.user_id, kind="person")
+    if not role.current_holders:
+        session.add(RoleHolder(role_id=role.id, user_id=user_id, started_at=ctx.now, assigned_by=ctx.user_id))
+        await session.flush()
+        await session.refresh(role, ["holders"])
+    return role
+
+
+async def assign_role(session: AsyncSession, ctx: Ctx, name: str, holders: list[Holder]) -> tuple[Role, list[RoleHolder], list[RoleHolder]]:
+    """Give a role to new holders; previous holders are ended, not deleted.
+    Returns (role, ended, started)."""
+    await require_admin(ctx, "map roles to people")
+    await ensure_workspace(session, ctx.team_id, ctx.now)
+    if not holders:
+        raise UserError('Say who holds the role, e.g. `/scrutiny role "Chairman of the ESCB" @alice`.')
+    kind = COMMITTEE_ROLE_WORDS.get(" ".join(name.lower().split()))
+    committee = None
+    if kind:
+        committee = await require_channel_committee(session, ctx)
+        name = f"{'Chair' if kind == 'chair' else 'Officer'} of {committee.name}"
+    role = await get_or_create_role(session, ctx.team_id, name, ctx.now, ctx.user_id,
+                                    kind=kind or "role", committee=committee)
+    current = role.current_holders
+    wanted = {(h.user_id, (h.name or "").lower()) for h in holders}
+    have = {(h.user_id, (h.name or "").lower()) for h in current}
+    if wanted == have:
+        return role, [], []
+    ended = []
+    for h in current:
+        h.ended_at = ctx.now
+        ended.append(h)
+    started = []
+    for h in holders:
+        row = RoleHolder(role_id=role.id, user_id=h.user_id, name=h.name, email=h.email,
+                         started_at=ctx.now, assigned_by=ctx.user_id)
+        session.add(row)
+        started.append(row)
+    await session.flush()
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="role", entity_id=role.id,
+                 action="assign",
+                 before={"holders": [holder_label(h) for h in ended]},
+                 after={"holders": [holder_label(h) for h in started]})
+    await session.refresh(role, ["holders"])
+    return role, ended, started
+
+
+def holder_label(h: RoleHolder) -> str:
+    if h.user_id:
+        return f"<@{h.user_id}>"
+    if h.name and h.email:
+        return f"{h.name} ({h.email})"
+    return h.name or h.email or "someone"
+
+
+async def list_roles(session: AsyncSession, ctx: Ctx) -> list[Role]:
+    return list(await session.scalars(
+        select(Role).where(Role.team_id == ctx.team_id, Role.kind != "person").order_by(Role.name)))
+
+
+__all__ = ["Holder", "assign_role", "can_see", "can_update_item", "channel_committee", "find_role",
+           "list_roles", "person_role", "require_admin", "require_channel_committee", "setup_committee",
+           "visible_committees", "committee_roles_of", "get_or_create_role", "holder_label"]

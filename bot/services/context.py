@@ -1,0 +1,26 @@
+"""Who is asking, where, and when: passed to every service call."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.directory import Directory
+
+
+@dataclass(frozen=True)
+class Ctx:
+    team_id: str
+    user_id: str
+    channel_id: str | None
+    now: datetime  # timezone-aware; the clock is passed in so rules are plain functions of it
+    tz: ZoneInfo
+    directory: Directory
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
+
+    @property
+    def in_dm(self) -> bool:
+        return not self.channel_id or self.channel_id.startswith("D")

@@ -1,0 +1,349 @@
+"""Recommendations and actions: finding them, listing them, changing them."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import audit
+from bot.services.committees import (
+    can_see, can_update_item, channel_committee, get_or_create_role, person_role, visible_committees,
+)
+from bot.services.context import Ctx
+from bot.services.errors import NotAllowed, NotFound, UserError
+from bot.status import CLOSED, OPEN, RAGS, STATUSES, is_open
+from models.queries import latest_positions, role_key
+from models.tables import Committee, Item, ItemOwner, Position, Review, Role, RoleHolder
+
+PAGE_SIZE = 20
+REF_RE = re.compile(r"^(?:(?P<prefix>[a-z0-9_-]+)/)?(?P<kind>rec|act|r|a)(?:[-\s]?)(?P<number>[0-9][0-9a-z.()/-]*)$", re.I)
+EXEC_RESPONSES = ("awaiting", "accepted", "partially accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class Ref:
+    prefix: str | None
+    kind: str
+    number: str
+
+    def __str__(self) -> str:
+        return f"{self.prefix + '/' if self.prefix else ''}{self.kind}-{self.number}"
+
+
+def parse_ref(text: str) -> Ref | None:
+    m = REF_RE.match(text.strip().lower())
+    if not m:
+        return None
+    kind = {"r": "rec", "a": "act"}.get(m["kind"], m["kind"])
+    return Ref(m["prefix"], kind, m["number"])
+
+
+def rag_of(item: Item, today: date) -> str | None:
+    """Red when overdue; amber when due within 14 days and not started; otherwise green —
+    unless an officer has set it. Closed items have none."""
+    if not is_open(item.status):
+        return None
+    if item.rag_override:
+        return item.rag_override
+    if item.due is not None and item.due < today:
+        return "red"
+    if item.due is not None and item.due <= today + timedelta(days=14) and item.status == "not started":
+        return "amber"
+    return "green"
+
+
+async def resolve(session: AsyncSession, ctx: Ctx, text: str) -> Item:
+    """Find the one item a ref names, among the committees the person may see."""
+    ref = parse_ref(text)
+    if ref is None:
+        raise UserError(f"“{text[:60]}” isn't a reference I know. Refs look like `rec-10`, `act-3` or `sg2010/rec-10`.")
+    query = select(Item).where(Item.team_id == ctx.team_id, Item.kind == ref.kind, Item.number == ref.number)
+    here = await channel_committee(session, ctx)
+    if ref.prefix:
+        query = query.outerjoin(Review, Review.id == Item.review_id).join(Committee, Committee.id == Item.committee_id)
+        query = query.where(or_(Review.code == ref.prefix, and_(Item.review_id.is_(None), Committee.code == ref.prefix)))
+    elif here is not None:
+        query = query.where(Item.committee_id == here.id)
+    found = [i for i in await session.scalars(query) if await can_see(ctx, i.committee)]
+    if not found:
+        where = f"in {here.name}" if here is not None and not ref.prefix else "in the committees you can see"
+        raise NotFound(f"I can't find {ref} {where}. `/actions all` lists every ref.")
+    if len(found) > 1:
+        choices = ", ".join(f"`{i.full_ref}`" for i in sorted(found, key=lambda i: i.full_ref))
+        raise UserError(f"{ref} is ambiguous: did you mean {choices}?")
+    return found[0]
+
+
+@dataclass
+class ItemFilter:
+    """What `/actions` was asked for. Serialised into the "More" button, so it is plain data."""
+    overdue: bool = False
+    mine: bool = False
+    include_closed: bool = False
+    holder: str | None = None          # Slack user ID
+    owner: str | None = None           # role name
+    due_start: str | None = None       # ISO dates, inclusive
+    due_end: str | None = None
+    due_label: str | None = None
+    status: str | None = None
+    search: list[str] = field(default_factory=list)
+    committee_id: int | None = None    # fixed by the channel it was asked in
+    offset: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v not in (None, False, [], 0)},
+                          separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> "ItemFilter":
+        data = json.loads(text)
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def describe(self) -> str:
+        parts = []
+        if self.overdue:
+            parts.append("overdue")
+        if self.mine:
+            parts.append("owned by you")
+        if self.holder:
+            parts.append(f"held by <@{self.holder}>")
+        if self.owner:
+            parts.append(f"owned by “{self.owner}”")
+        if self.due_label:
+            parts.append(f"due {self.due_label}")
+        if self.status:
+            parts.append(f"status {self.status}")
+        if self.search:
+            parts.append("matching “" + " ".join(self.search) + "”")
+        return ", ".join(parts)
+
+
+@dataclass
+class ItemPage:
+    items: list[Item]
+    total: int
+    offset: int
+    filter: ItemFilter
+    committees: list[Committee]
+    latest: dict[int, Position]
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+async def list_items(session: AsyncSession, ctx: Ctx, filt: ItemFilter) -> ItemPage:
+    if filt.committee_id is None:
+        here = await channel_committee(session, ctx)
+        filt.committee_id = here.id if here is not None else None
+    if filt.committee_id is not None:
+        committee = await session.get(Committee, filt.committee_id)
+        if committee is None or committee.team_id != ctx.team_id or not await can_see(ctx, committee):
+            raise NotAllowed("That committee is private to its channel's members.")
+        committees = [committee]
+    else:
+        committees = await visible_committees(session, ctx)
+    if not committees:
+        return ItemPage([], 0, 0, filt, [], {})
+    conds = [Item.team_id == ctx.team_id, Item.committee_id.in_([c.id for c in committees])]
+    if filt.status:
+        conds.append(Item.status == filt.status)
+    elif not filt.include_closed:
+        conds.append(Item.status.in_(OPEN))
+    if filt.overdue:
+        conds += [Item.due < ctx.today, Item.status.in_(OPEN)]
+    if filt.due_start:
+        conds.append(Item.due >= date.fromisoformat(filt.due_start))
+    if filt.due_end:
+        conds.append(Item.due <= date.fromisoformat(filt.due_end))
+
+    def owned_by(role_condition):
+        return exists().where(ItemOwner.item_id == Item.id, ItemOwner.role_id.in_(role_condition))
+
+    def held_by(user_id: str):
+        return select(RoleHolder.role_id).where(RoleHolder.user_id == user_id, RoleHolder.ended_at.is_(None))
+
+    if filt.mine:
+        conds.append(owned_by(held_by(ctx.user_id)))
+    if filt.holder:
+        conds.append(owned_by(held_by(filt.holder)))
+    if filt.owner:
+        conds.append(owned_by(select(Role.id).where(Role.team_id == ctx.team_id, Role.key == role_key(filt.owner))))
+    for word in filt.search:
+        pattern = f"%{_escape_like(word)}%"
+        conds.append(or_(Item.text.ilike(pattern, escape="\\"),
+                         exists().where(Position.item_id == Item.id, Position.text.ilike(pattern, escape="\\"))))
+    total = await session.scalar(select(func.count(Item.id)).where(*conds))
+    rows = await session.scalars(
+        select(Item).where(*conds)
+        .order_by(Item.due.is_(None), Item.due, Item.committee_id, Item.review_id, Item.kind.desc(), Item.seq, Item.id)
+        .offset(filt.offset).limit(PAGE_SIZE))
+    items = list(rows)
+    latest = await latest_positions(session, [i.id for i in items])
+    return ItemPage(items, total or 0, filt.offset, filt, committees, latest)
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def positions_of(session: AsyncSession, item: Item) -> list[Position]:
+    return list(await session.scalars(
+        select(Position).where(Position.item_id == item.id).order_by(Position.as_of, Position.id)))
+
+
+async def latest_position(session: AsyncSession, item: Item) -> Position | None:
+    return (await latest_positions(session, [item.id])).get(item.id)
+
+
+# ---- changes ----------------------------------------------------------------
+
+@dataclass
+class Change:
+    field: str
+    before: object
+    after: object
+
+
+@dataclass
+class ItemChanges:
+    """One person's edit of one item: any of these may be given (None = leave alone)."""
+    position: str | None = None
+    status: str | None = None
+    due: date | None = None
+    clear_due: bool = False
+    owners: list[str | tuple[str, str]] | None = None   # role names, or ("user", U123)
+    rag: str | None = None          # red/amber/green, or "auto" to derive it again
+    rag_reason: str | None = None
+    exec_response: str | None = None
+    exec_response_reason: str | None = None
+
+
+async def require_can_update(session: AsyncSession, ctx: Ctx, item: Item) -> None:
+    if not await can_update_item(session, ctx, item):
+        raise NotAllowed(f"Only the owners of {item.ref}, the committee's chair and officers, or an admin can update it.")
+
+
+async def apply_changes(session: AsyncSession, ctx: Ctx, item: Item, ch: ItemChanges) -> list[Change]:
+    """Validate and apply an edit; write one audit event for it. Raises UserError
+    before changing anything when any part is wrong."""
+    await require_can_update(session, ctx, item)
+    changes: list[Change] = []
+    if ch.status is not None:
+        if ch.status not in STATUSES:
+            raise UserError(f"“{ch.status}” isn't a status. Use one of: {', '.join(STATUSES)}.")
+        if ch.status != item.status:
+            changes.append(Change("status", item.status, ch.status))
+    if ch.clear_due and item.due is not None:
+        changes.append(Change("due", item.due, None))
+    elif ch.due is not None and ch.due != item.due:
+        changes.append(Change("due", item.due, ch.due))
+    if ch.rag is not None:
+        if ch.rag == "auto":
+            if item.rag_override:
+                changes.append(Change("rag", item.rag_override, None))
+        elif ch.rag in RAGS:
+            if not ch.rag_reason or not ch.rag_reason.strip():
+                raise UserError(f"Say why when setting RAG by hand, e.g. `/update {item.ref} rag {ch.rag} because funding is delayed`.")
+            if (ch.rag, ch.rag_reason.strip()) != (item.rag_override, item.rag_reason):
+                changes.append(Change("rag", item.rag_override, ch.rag))
+                changes.append(Change("rag_reason", item.rag_reason, ch.rag_reason.strip()))
+        else:
+            raise UserError("RAG is `red`, `amber`, `green` or `auto`.")
+    if ch.exec_response is not None:
+        if ch.exec_response not in EXEC_RESPONSES:
+            raise UserError(f"The executive response is one of: {', '.join(EXEC_RESPONSES)}.")
+        if ch.exec_response != item.exec_response or (ch.exec_response_reason or None) != item.exec_response_reason:
+            changes.append(Change("exec_response", item.exec_response, ch.exec_response))
+            changes.append(Change("exec_response_reason", item.exec_response_reason, ch.exec_response_reason or None))
+    new_roles: list[Role] | None = None
+    if ch.owners is not None:
+        if not ch.owners:
+            raise UserError('Name at least one owner, e.g. `owner "Cabinet Member"` or `owner @alice`.')
+        new_roles = []
+        for owner in ch.owners:
+            if isinstance(owner, tuple):
+                role = await person_role(session, ctx, owner[1])
+            else:
+                role = await get_or_create_role(session, ctx.team_id, owner, ctx.now, ctx.user_id)
+            if role.id not in {r.id for r in new_roles}:
+                new_roles.append(role)
+        before = [o.role.name for o in item.owners]
+        after = [r.name for r in new_roles]
+        if before != after:
+            changes.append(Change("owners", before, after))
+        else:
+            new_roles = None
+    position_text = (ch.position or "").strip()
+    if ch.position is not None and not position_text:
+        raise UserError(f"The position is empty. Try `/update {item.ref} position Training in place from June`.")
+    if len(position_text) > 10000:
+        raise UserError("That position is too long for one entry: keep it under 10,000 characters.")
+    if position_text:
+        changes.append(Change("position", None, position_text))
+    if not changes:
+        return []
+
+    for c in changes:
+        if c.field == "status":
+            item.status = c.after
+        elif c.field == "due":
+            item.due = c.after
+        elif c.field == "rag":
+            item.rag_override = c.after
+            if c.after is None:
+                item.rag_reason = None
+        elif c.field == "rag_reason":
+            item.rag_reason = c.after
+        elif c.field == "exec_response":
+            item.exec_response = c.after
+        elif c.field == "exec_response_reason":
+            item.exec_response_reason = c.after
+    if new_roles is not None:
+        item.owners.clear()
+        await session.flush()
+        for n, role in enumerate(new_roles):
+            item.owners.append(ItemOwner(role_id=role.id, ordinal=n, role=role))
+    if position_text:
+        author = await ctx.directory.display_name(ctx.user_id)
+        session.add(Position(item_id=item.id, text=position_text, as_of=ctx.today, author_user_id=ctx.user_id,
+                             author_name=author, source="slack", created_at=ctx.now))
+    item.updated_at = ctx.now
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="item", entity_id=item.id,
+                 action="update", before={c.field: c.before for c in changes if c.field != "position"},
+                 after={c.field: c.after for c in changes})
+    await session.flush()
+    return changes
+
+
+async def create_action(session: AsyncSession, *, team_id: str, committee: Committee, text: str,
+                        roles: list[Role], due: date | None, actor: str, now, status: str = "not started") -> Item:
+    """A new action, numbered act-N after the committee's highest."""
+    highest = await session.scalar(select(func.max(Item.seq)).where(
+        Item.committee_id == committee.id, Item.kind == "act"))
+    number = (highest or 0) + 1
+    item = Item(team_id=team_id, committee=committee, kind="act", number=str(number), seq=number, text=text,
+                status=status, due=due, created_at=now, updated_at=now,
+                owners=[ItemOwner(role_id=r.id, ordinal=n, role=r) for n, r in enumerate(roles)])
+    session.add(item)
+    await session.flush()
+    audit.record(session, team_id=team_id, actor=actor, at=now, entity="item", entity_id=item.id, action="create",
+                 after={"ref": item.ref, "text": text, "owners": [r.name for r in roles], "due": due, "status": status})
+    return item
+
+
+async def load_item(session: AsyncSession, ctx: Ctx, item_id: int) -> Item:
+    """An item by id from typed metadata (a button or a form), checked against the workspace."""
+    item = await session.get(Item, item_id)
+    if item is None or item.team_id != ctx.team_id or not await can_see(ctx, item.committee):
+        raise NotFound("That item no longer exists, or you can't see it.")
+    return item
+
+
+__all__ = ["Change", "ItemChanges", "ItemFilter", "ItemPage", "PAGE_SIZE", "Ref", "apply_changes",
+           "latest_position", "list_items", "load_item", "parse_ref", "positions_of", "rag_of", "resolve",
+           "CLOSED", "EXEC_RESPONSES"]

@@ -1,0 +1,100 @@
+"""Slash commands. Each acknowledges first, then answers through respond()."""
+from __future__ import annotations
+
+from bot import messages
+from bot.forms import update_form
+from bot.metadata import UpdateForm
+from bot.parsing import clean, is_help, parse_actions, parse_role_command, parse_update, split_words
+from bot.services import committees, items
+from bot.services.errors import UserError
+
+COMMANDS = ("/actions", "/position", "/update", "/scrutiny")
+
+
+def register(app, deps) -> None:
+    @app.command("/actions")
+    async def actions_command(ack, command, respond, context):
+        await ack()
+        ctx = deps.ctx(context)
+        if is_help(command.get("text", "")):
+            return await respond(**messages.help_for("actions").payload(response_type="ephemeral"))
+        filt = parse_actions(command.get("text", ""), ctx.today)
+        async with deps.db.session() as s:
+            page = await items.list_items(s, ctx, filt)
+            msg = messages.item_list(page, ctx.today, in_dm=ctx.in_dm)
+        await respond(**msg.payload(response_type="ephemeral"))
+
+    @app.command("/position")
+    async def position_command(ack, command, respond, context):
+        await ack()
+        ctx = deps.ctx(context)
+        text = clean(command.get("text", ""))
+        if not text or is_help(text):
+            return await respond(**messages.help_for("position").payload(response_type="ephemeral"))
+        words = text.split()
+        want_history = len(words) > 1 and words[-1].lower() == "history"
+        ref = " ".join(words[:-1] if want_history else words)
+        async with deps.db.session() as s:
+            item = await items.resolve(s, ctx, ref)
+            if want_history:
+                msg = messages.history(item, await items.positions_of(s, item), ctx.today)
+            else:
+                msg = messages.item_card(item, await items.latest_position(s, item), ctx.today)
+        await respond(**msg.payload(response_type="ephemeral"))
+
+    @app.command("/update")
+    async def update_command(ack, command, respond, context, client):
+        await ack()
+        ctx = deps.ctx(context)
+        if is_help(command.get("text", "")):
+            return await respond(**messages.help_for("update").payload(response_type="ephemeral"))
+        req = parse_update(command.get("text", ""), ctx.today)
+        async with deps.db.session() as s, s.begin():
+            item = await items.resolve(s, ctx, req.ref)
+            if req.changes is None:
+                await items.require_can_update(s, ctx, item)
+                view = update_form(item, UpdateForm(item.id, ctx.channel_id))
+            else:
+                changes = await items.apply_changes(s, ctx, item, req.changes)
+                msg = messages.update_result(item, changes, await items.latest_position(s, item), ctx.today)
+        if req.changes is None:
+            await client.views_open(trigger_id=command["trigger_id"], view=view)
+        else:
+            await respond(**msg.payload(response_type="ephemeral"))
+
+    @app.command("/scrutiny")
+    async def scrutiny_command(ack, command, respond, context):
+        await ack()
+        ctx = deps.ctx(context)
+        text = clean(command.get("text", ""))
+        verb, _, rest = text.partition(" ")
+        verb, rest = verb.lower(), rest.strip()
+        if not verb or is_help(verb):
+            return await respond(**messages.help_for("scrutiny").payload(response_type="ephemeral"))
+        async with deps.db.session() as s, s.begin():
+            if verb == "setup":
+                words = split_words(rest)
+                if not words:
+                    raise UserError("Give a code and a name: `/scrutiny setup cyp Children and Young People Scrutiny Committee`.")
+                code, name = words[0], rest[len(words[0]):].strip().strip('"')
+                committee, created = await committees.setup_committee(s, ctx, code, name)
+                privacy = " It is private: only this channel's members (and admins) see its items." if committee.is_private else ""
+                msg = messages.notice(
+                    f":white_check_mark: This channel is now {'bound to the new' if created else 'bound to the'} committee "
+                    f"*{committee.name}* (`{committee.code}`).{privacy}")
+            elif verb == "role":
+                name, holders = parse_role_command(rest)
+                role, ended, started = await committees.assign_role(s, ctx, name, holders)
+                if not started:
+                    msg = messages.notice(f"Nothing changed: {role.name} is already held by "
+                                          f"{', '.join(committees.holder_label(h) for h in role.current_holders)}.")
+                else:
+                    was = f" (previously {', '.join(committees.holder_label(h) for h in ended)})" if ended else ""
+                    msg = messages.notice(f":white_check_mark: *{role.name}* is now held by "
+                                          f"{', '.join(committees.holder_label(h) for h in started)}{was}.")
+            elif verb == "roles":
+                roles = await committees.list_roles(s, ctx)
+                msg = messages.roles_list(roles)
+            else:
+                raise UserError(f"I don't know `/scrutiny {verb[:30]}`. Try `/scrutiny setup`, `role`, `roles` or `help`.")
+        await respond(**msg.payload(response_type="ephemeral"))

@@ -1,0 +1,66 @@
+"""Queries shared by the services."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.tables import Committee, Position, Role, RoleHolder, Workspace
+
+_FILLER = {"the", "of", "for", "and", "&", "amp"}
+
+
+def role_key(name: str) -> str:
+    """Reduce a role name for matching: case, punctuation, filler words and word order
+    don't matter, so "ESCB Chairman" and "Chairman of the ESCB" are one role."""
+    words = re.findall(r"[a-z0-9']+", name.lower().replace("’", "'"))
+    words = sorted({w.strip("'") for w in words if w not in _FILLER and w.strip("'")})
+    return " ".join(words)[:300]
+
+
+async def ensure_workspace(session: AsyncSession, team_id: str, now: datetime, name: str | None = None) -> Workspace:
+    ws = await session.get(Workspace, team_id)
+    if ws is None:
+        ws = Workspace(team_id=team_id, name=name, created_at=now)
+        session.add(ws)
+        await session.flush()
+    return ws
+
+
+async def committee_for_channel(session: AsyncSession, team_id: str, channel_id: str | None) -> Committee | None:
+    if not channel_id:
+        return None
+    return (await session.scalars(select(Committee).where(
+        Committee.team_id == team_id, Committee.channel_id == channel_id))).first()
+
+
+async def committee_by_code(session: AsyncSession, team_id: str, code: str) -> Committee | None:
+    return (await session.scalars(select(Committee).where(
+        Committee.team_id == team_id, Committee.code == code.lower()))).first()
+
+
+async def find_role(session: AsyncSession, team_id: str, name: str) -> Role | None:
+    return (await session.scalars(select(Role).where(
+        Role.team_id == team_id, Role.key == role_key(name)))).first()
+
+
+async def roles_held_by(session: AsyncSession, team_id: str, user_id: str) -> list[Role]:
+    return list((await session.scalars(
+        select(Role).join(RoleHolder, RoleHolder.role_id == Role.id).where(
+            Role.team_id == team_id, RoleHolder.user_id == user_id,
+            RoleHolder.ended_at.is_(None)))).unique())
+
+
+async def latest_positions(session: AsyncSession, item_ids: list[int]) -> dict[int, Position]:
+    """The newest position of each item, in one query."""
+    if not item_ids:
+        return {}
+    rows = await session.scalars(
+        select(Position).where(Position.item_id.in_(item_ids))
+        .order_by(Position.item_id, Position.as_of, Position.id))
+    latest: dict[int, Position] = {}
+    for pos in rows:
+        latest[pos.item_id] = pos
+    return latest
