@@ -142,8 +142,10 @@ def test_own_paper_continuations_and_fields(own_paper):
 
 def test_plain_text_paste_with_header_row():
     paste = ("Recommendation\tPosition\n"
-             "(1) Improve signage at the civic centre. Owner: Facilities Manager\t(1) New signs ordered.\n"
-             "(2) Review the hire charges Owners: Cabinet Member and Head of Finance.\t(2) Review started\n")
+             "(1) Improve signage at the civic centre. Owner: Facilities Manager"
+             "\t(1) New signs ordered.\n"
+             "(2) Review the hire charges Owners: Cabinet Member and Head of Finance."
+             "\t(2) Review started\n")
     paper = parse_paper(paste, today=TODAY)
     assert [(i.number, i.owners, i.position) for i in paper.items] == [
         ("1", ["Facilities Manager"], "New signs ordered."),
@@ -185,6 +187,23 @@ def test_owner_splitting(owner_text, owners):
     assert paper.items[0].owners == owners
 
 
+def test_paper_with_more_columns_named_in_its_header():
+    paste = ("Position at 31/03/2012\n"
+             "No.\tRecommendation\tOwner\tTarget date\tStatus\tPosition\n"
+             "1\tDo X\tHead of Y and Cabinet Member\t30 September 2012\tDone\tFinished.\n"
+             "2\tDo Z\tHead of Y\tsoon-ish\tweird\tStarted\n")
+    paper = parse_paper(paste, today=date(2012, 4, 1))
+    assert paper.paper_date == date(2012, 3, 31)
+    assert [i.as_json() for i in paper.items] == [
+        {"number": "1", "text": "Do X", "owners": ["Head of Y", "Cabinet Member"],
+         "due": "2012-09-30", "status": "implemented", "position": "Finished."},
+        {"number": "2", "text": "Do Z", "owners": ["Head of Y"], "due": None, "status": None,
+         "position": "Started"},
+    ]
+    assert paper.problems == ["Recommendation 2: due date 'soon-ish' not understood",
+                              "Recommendation 2: status 'weird' not recognised"]
+
+
 def test_numbering_problems_are_reported():
     paste = ("(1) First. Owner: A\t(1) Fine.\n"
              "(3) Third. Owner: B\t(4) Misnumbered.\n"
@@ -192,7 +211,8 @@ def test_numbering_problems_are_reported():
     paper = parse_paper(paste, fmt="text", today=TODAY)
     assert [i.number for i in paper.items] == ["1", "3", "3"]
     assert paper.items[1].position == "Misnumbered."
-    assert any(p.startswith("Recommendation 3: its position is numbered (4)") for p in paper.problems)
+    assert any(p.startswith("Recommendation 3: its position is numbered (4)")
+               for p in paper.problems)
     assert "Recommendation 2: not found (numbers go from 1 to 3)" in paper.problems
     assert "Recommendation 3: appears more than once" in paper.problems
 

@@ -29,6 +29,6 @@ def parse_paper(content: str | bytes, filename: str | None = None, fmt: str = "a
     text = decode(content)
     if choose_format(text, filename, fmt) == "csv":
         return parse_csv(text, today)
-    if is_html_document(text, filename, fmt):
+    if is_html_document(text, fmt):
         text = flatten_html(text)
     return parse_position_paper(text, today)

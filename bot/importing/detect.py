@@ -88,7 +88,7 @@ def choose_format(text: str, filename: str | None, fmt: str) -> str:
     return "csv" if csv_header(first) else "paper"
 
 
-def is_html_document(text: str, filename: str | None, fmt: str) -> bool:
+def is_html_document(text: str, fmt: str) -> bool:
     """A real HTML page with a table, rather than the flattened-table text layout."""
     if fmt == "text":
         return False
