@@ -41,9 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         elif settings.bot_token and settings.signing_secret:
             cmd = "serve"
         else:
-            from bot.console import run_console
-            run_console(settings, demo=True)
-            return 0
+            cmd, args.demo = "console", True
     if cmd == "console":
         from bot.console import run_console
         logging.getLogger().setLevel(logging.WARNING)

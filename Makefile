@@ -1,0 +1,24 @@
+# Two commands on a fresh machine (Python 3.11+): `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# The console demo when no Slack tokens are set; Slack (Socket Mode or HTTP) when they are.
+run: $(VENV)/.installed
+	$(VENV)/bin/scrutineer
+
+# The whole suite: SQLite always, and PostgreSQL when it runs on 127.0.0.1:5432.
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache
