@@ -151,6 +151,7 @@ class LocalSlack:
         self._ephemeral: list[dict] = []
         self._faults: dict[str, _Fault] = {}
         self._used_triggers: set[str] = set()
+        self._sockets: list[web.WebSocketResponse] = []
         self._modal_stack: list[str] = []
         self._ts = _FIRST_TS
         self._seq = 0
@@ -224,6 +225,7 @@ class LocalSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/respond/{key:.*}", self._handle_response_url)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
+        app.router.add_get("/socket", self._handle_socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -231,6 +233,8 @@ class LocalSlack:
         self._port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -365,6 +369,50 @@ class LocalSlack:
             except Exception:  # a broken printer must not break the fake
                 log.exception("LocalSlack listener failed on %s", method)
         return call
+
+    # ------------------------------------------------------------------ Socket Mode
+
+    def _m_apps_connections_open(self, args: dict) -> dict:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"}
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        """A Socket Mode connection: say hello, then record every envelope ack the app sends."""
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": len(self._sockets),
+                            "connection_info": {"app_id": DEFAULT_APP_ID}})
+        try:
+            async for msg in ws:
+                if msg.type.name != "TEXT":
+                    continue
+                try:
+                    data = json.loads(msg.data)
+                except ValueError:
+                    continue
+                self._record("socket_ack", data, None, str(data.get("envelope_id", "")),
+                             failed=False, response=None)
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+    async def wait_for_socket(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._sockets:
+            if time.monotonic() > deadline:
+                raise AssertionError("no Socket Mode connection arrived")
+            await asyncio.sleep(0.02)
+
+    async def send_envelope(self, kind: str, payload: dict, *, accepts_response_payload: bool = True,
+                            retry_attempt: int = 0) -> str:
+        """Push an envelope as Slack does in Socket Mode; returns its envelope_id."""
+        await self.wait_for_socket()
+        envelope_id = uuid.uuid4().hex
+        await self._sockets[-1].send_json({
+            "envelope_id": envelope_id, "type": kind, "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+            "retry_attempt": retry_attempt, "retry_reason": ""})
+        return envelope_id
 
     # ------------------------------------------------------------------ HTTP
 
