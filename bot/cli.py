@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("socket", help="Socket Mode with SLACK_APP_TOKEN")
     console = sub.add_parser("console", help="type slash commands without Slack")
     console.add_argument("--demo", action="store_true", help="load demo committees and recommendations")
+    console.add_argument("--user", help="act as this person (e.g. sarah)")
+    console.add_argument("--channel", help="start in this channel (e.g. cyp-scrutiny, or dm)")
     imp = sub.add_parser("import", help="import a paper's recommendations")
     imp.add_argument("path")
     imp.add_argument("--committee", required=True, help="committee code, e.g. cyp")
@@ -41,11 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         elif settings.bot_token and settings.signing_secret:
             cmd = "serve"
         else:
-            cmd, args.demo = "console", True
+            cmd, args.demo, args.user, args.channel = "console", True, None, None
     if cmd == "console":
         from bot.console import run_console
         logging.getLogger().setLevel(logging.WARNING)
-        run_console(settings, demo=args.demo)
+        run_console(settings, demo=args.demo, user=args.user, channel=args.channel)
         return 0
     if cmd in ("serve", "socket"):
         return asyncio.run(_run_slack(settings, cmd))

@@ -49,6 +49,9 @@ def render_mrkdwn(text: str, names: dict[str, str]) -> str:
     text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     for code, symbol in EMOJI.items():
         text = text.replace(code, symbol)
+    # Bold and italic markers read as noise on a terminal.
+    text = re.sub(r"(?<![\w*])\*(\S[^*\n]*?)\*(?![\w*])", r"\1", text)
+    text = re.sub(r"(?<![\w_])_(\S[^_\n]*?)_(?![\w_])", r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -85,9 +88,10 @@ def render_blocks(blocks: list[dict], names: dict[str, str], buttons: list, call
 
 
 class Console:
-    def __init__(self, settings: Settings, demo: bool):
+    def __init__(self, settings: Settings, demo: bool, user: str | None = None, channel: str | None = None):
         self.settings = settings
         self.demo = demo
+        self.first_user, self.first_channel = user, channel
         self.slack = LocalSlack(team_id="T0ESSEX" if demo else "T0LOCAL", team_name="Essex County Council")
         self.printed = 0
         self.out = sys.stdout
@@ -224,12 +228,17 @@ class Console:
     async def run(self, ask=None) -> None:
         ask = ask or _ask_stdin
         session = await self.start()
+        if self.first_user:
+            await self.handle(session, f":user {self.first_user}", ask)
+        if self.first_channel:
+            await self.handle(session, f":channel {self.first_channel}", ask)
         self.say("Scrutineer console — the real app, with a stand-in for Slack. Type :help for help.")
         if self.demo:
             self.say("Demo data loaded: committees cyp, ssc (private) and dscb; try /actions overdue or /position rec-10.")
         try:
             while True:
-                prompt = f"{session.user.name.split(' ')[0].lower()} in #{self.channel_name(session)}> "
+                where = "a DM" if session.channel.startswith("D") else "#" + self.channel_name(session)
+                prompt = f"{session.user.name.split(' ')[0].lower()} in {where}> "
                 line = await ask(prompt)
                 if line is None:
                     break
@@ -290,5 +299,5 @@ async def _ask_stdin(prompt: str) -> str | None:
         return None
 
 
-def run_console(settings: Settings, demo: bool) -> None:
-    asyncio.run(Console(settings, demo).run())
+def run_console(settings: Settings, demo: bool, user: str | None = None, channel: str | None = None) -> None:
+    asyncio.run(Console(settings, demo, user, channel).run())
