@@ -5,23 +5,45 @@ History is kept by appending: positions are never updated, role holders are ende
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps stored in UTC and always read back timezone-aware.
+    (SQLite keeps no zone, so without this it would hand back naive datetimes.)"""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime: pass an aware one")
+            value = value.astimezone(timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {datetime: UTCDateTime}
 
 
 class Workspace(Base):
     __tablename__ = "workspaces"
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Committee(Base):
@@ -36,7 +58,7 @@ class Committee(Base):
     name: Mapped[str] = mapped_column(String(300))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     is_private: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Role(Base):
@@ -54,7 +76,7 @@ class Role(Base):
     key: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(16), default="role")
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     holders: Mapped[list[RoleHolder]] = relationship(
         back_populates="role", order_by="RoleHolder.started_at", lazy="selectin")
 
@@ -75,8 +97,8 @@ class RoleHolder(Base):
     user_id: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_by: Mapped[str | None] = mapped_column(String(32))
     role: Mapped[Role] = relationship(back_populates="holders")
 
@@ -92,7 +114,7 @@ class Review(Base):
     title: Mapped[str] = mapped_column(String(500))
     agreed_on: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Item(Base):
@@ -119,8 +141,10 @@ class Item(Base):
     due: Mapped[date | None] = mapped_column(Date)
     exec_response: Mapped[str] = mapped_column(String(32), default="awaiting")
     exec_response_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))  # the meeting it arose at
+    snoozed_until: Mapped[date | None] = mapped_column(Date)  # no reminders before this day
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     owners: Mapped[list[ItemOwner]] = relationship(
         order_by="ItemOwner.ordinal", lazy="selectin", cascade="all, delete-orphan")
@@ -157,7 +181,7 @@ class Position(Base):
     author_user_id: Mapped[str | None] = mapped_column(String(32))
     author_name: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(16), default="slack")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):
@@ -166,7 +190,7 @@ class AuditEvent(Base):
     __table_args__ = (Index("ix_audit_entity", "team_id", "entity", "entity_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[int] = mapped_column(Integer)

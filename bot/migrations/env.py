@@ -3,6 +3,7 @@ handing over an open connection; the `alembic` CLI works too with -x url=..."""
 from alembic import context
 from sqlalchemy import create_engine
 
+import models  # noqa: F401  (every table module, so autogenerate sees them all)
 from models.tables import Base
 
 config = context.config
