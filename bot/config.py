@@ -18,6 +18,17 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _minutes(value: str | None, default: int) -> int:
+    """"2h", "90m", "90" (minutes) or "1h30m"."""
+    if not value:
+        return default
+    import re
+    m = re.fullmatch(r"\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m?)?\s*", value.lower())
+    if not m or not any(m.groups()):
+        raise ValueError(f"SCRUTINEER_DIGEST_DELAY: can't read {value!r}; use e.g. 2h or 90m")
+    return int(m.group(1) or 0) * 60 + int(m.group(2) or 0)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = normalise_database_url(DEFAULT_DATABASE_URL)
@@ -28,6 +39,8 @@ class Settings:
     port: int = 3000
     tz_name: str = "Europe/London"
     admins: frozenset[str] = field(default_factory=frozenset)
+    digest_delay_minutes: int = 120   # a meeting nobody closed gets its digest this long after it ends
+    remind_days: int = 7              # owners are reminded this many days before an item falls due
 
     @property
     def tz(self) -> ZoneInfo:
@@ -48,6 +61,8 @@ class Settings:
             port=int(env.get("PORT") or 3000),
             tz_name=env.get("SCRUTINEER_TZ") or "Europe/London",
             admins=frozenset(a.strip() for a in (env.get("SCRUTINEER_ADMINS") or "").split(",") if a.strip()),
+            digest_delay_minutes=_minutes(env.get("SCRUTINEER_DIGEST_DELAY"), 120),
+            remind_days=int(env.get("SCRUTINEER_REMIND_DAYS") or 7),
         )
         values.update(overrides)
         if "database_url" in overrides:
