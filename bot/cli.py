@@ -61,6 +61,7 @@ async def _run_slack(settings: Settings, mode: str) -> int:
     from bot import dates
     from bot.app import build_app
     from bot.db import Database
+    from bot.scheduled import build_worker
     from bot.server import serve_http, serve_socket
 
     missing = [name for name, value in (("SLACK_BOT_TOKEN", settings.bot_token),
@@ -73,11 +74,12 @@ async def _run_slack(settings: Settings, mode: str) -> int:
     db = Database(settings.database_url)
     await db.upgrade()
     dates.warm()  # heavy imports now, not during someone's first command
-    app, _deps = build_app(settings, db)
+    app, deps = build_app(settings, db)
+    worker = build_worker(settings, db, deps.clock)
     if mode == "serve":
-        await serve_http(app, db, settings.port)
+        await serve_http(app, db, settings.port, worker=worker)
     else:
-        await serve_socket(app, settings.app_token)
+        await serve_socket(app, settings.app_token, worker=worker)
     return 0
 
 

@@ -41,6 +41,7 @@ class Settings:
     admins: frozenset[str] = field(default_factory=frozenset)
     digest_delay_minutes: int = 120   # a meeting nobody closed gets its digest this long after it ends
     remind_days: int = 7              # owners are reminded this many days before an item falls due
+    worker_interval: float = 5.0      # seconds between rounds of scheduled work and delivery
 
     @property
     def tz(self) -> ZoneInfo:
@@ -63,6 +64,7 @@ class Settings:
             admins=frozenset(a.strip() for a in (env.get("SCRUTINEER_ADMINS") or "").split(",") if a.strip()),
             digest_delay_minutes=_minutes(env.get("SCRUTINEER_DIGEST_DELAY"), 120),
             remind_days=int(env.get("SCRUTINEER_REMIND_DAYS") or 7),
+            worker_interval=float(env.get("SCRUTINEER_WORKER_INTERVAL") or 5.0),
         )
         values.update(overrides)
         if "database_url" in overrides:
