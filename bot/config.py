@@ -42,6 +42,7 @@ class Settings:
     digest_delay_minutes: int = 120   # a meeting nobody closed gets its digest this long after it ends
     remind_days: int = 7              # owners are reminded this many days before an item falls due
     worker_interval: float = 5.0      # seconds between rounds of scheduled work and delivery
+    lease_seconds: float = 30.0       # how soon another replica takes over from one that died
 
     @property
     def tz(self) -> ZoneInfo:
@@ -65,6 +66,7 @@ class Settings:
             digest_delay_minutes=_minutes(env.get("SCRUTINEER_DIGEST_DELAY"), 120),
             remind_days=int(env.get("SCRUTINEER_REMIND_DAYS") or 7),
             worker_interval=float(env.get("SCRUTINEER_WORKER_INTERVAL") or 5.0),
+            lease_seconds=float(env.get("SCRUTINEER_LEASE_SECONDS") or 30.0),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -5,7 +5,7 @@ it twice, or in two processes at once, queues each message once."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import Settings
 
@@ -44,4 +44,5 @@ def build_worker(settings: Settings, db, clock, *, interval: float | None = None
         await run_scheduled(db, settings, now)
 
     return Worker(db, dispatcher, clock, scheduled,
-                  interval=settings.worker_interval if interval is None else interval)
+                  interval=settings.worker_interval if interval is None else interval,
+                  lease_ttl=timedelta(seconds=settings.lease_seconds))

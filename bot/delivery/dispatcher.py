@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
@@ -57,11 +57,14 @@ class Dispatcher:
         return or_(OutboxMessage.in_flight_since.is_(None),
                    OutboxMessage.in_flight_since < now - self.in_flight_timeout)
 
-    async def run_once(self) -> int:
-        """Send everything that is due now, pacing each channel. Returns how many were sent."""
+    async def run_once(self, still_ours: Callable[[], Awaitable[bool]] | None = None) -> int:
+        """Send everything that is due now, pacing each channel. Returns how many were sent.
+        `still_ours` is asked before each message: a worker that lost its lease stops."""
         sent = 0
         for row in await self.due():
             await self._pace(row.channel)
+            if still_ours is not None and not await still_ours():
+                break
             if await self.deliver(row):
                 sent += 1
         return sent
@@ -158,4 +161,7 @@ class Dispatcher:
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                 sent_at=self.clock(), in_flight_since=None, result_channel=channel, result_ts=ts, last_error=None))
         for hook in self.on_sent:
-            await hook(row, channel, ts)
+            try:
+                await hook(row, channel, ts)
+            except Exception:  # the message is out; a bookkeeping hook failing must not stop the rest
+                log.exception("on_sent hook failed for %s", row.key)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -28,14 +29,31 @@ class Worker:
         self.interval = interval
         self.lease_ttl = lease_ttl
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # A row left in flight by a holder whose lease ran out is the dead holder's: fair to retry.
+        dispatcher.in_flight_timeout = lease_ttl
+        self._renewed = 0.0
 
     async def step(self) -> int:
         """One round: returns messages sent (0 when another process holds the lease)."""
-        if not await lease.acquire(self.db, LEASE, self.holder, self.clock(), self.lease_ttl):
+        if not await self._renew():
             return 0
         if self.scheduled is not None:
-            await self.scheduled(self.clock())
-        return await self.dispatcher.run_once()
+            try:
+                await self.scheduled(self.clock())
+            except Exception:  # a broken job must not hold up delivery of what is already queued
+                log.exception("Scheduled work failed")
+        return await self.dispatcher.run_once(still_ours=self._still_ours)
+
+    async def _renew(self) -> bool:
+        ok = await lease.acquire(self.db, LEASE, self.holder, self.clock(), self.lease_ttl)
+        self._renewed = time.monotonic() if ok else 0.0
+        return ok
+
+    async def _still_ours(self) -> bool:
+        """Renew the lease during a long batch, well before it could run out."""
+        if time.monotonic() - self._renewed < self.lease_ttl.total_seconds() / 3:
+            return True
+        return await self._renew()
 
     async def run_forever(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
