@@ -1,6 +1,7 @@
 """Wiring: the Bolt app, its Slack client, the database and the clock."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -59,7 +60,7 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
     handlers.register(app, deps)
 
     @app.error
-    async def polite_errors(error, body, respond, logger):
+    async def polite_errors(error, body, respond, logger, response):
         """Turn any exception into a one-line private answer; log the ones that are our fault."""
         if isinstance(error, UserError):
             text = error.message
@@ -72,6 +73,13 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
                     response_type="ephemeral", replace_original=False))
             except Exception:  # the response_url may have expired; nothing more we can do
                 logger.warning("Could not deliver error reply: %s", text)
+        if response is None:
+            # Already acknowledged (HTTP mode acks before the work). Bolt clears ack.response
+            # when this handler returns, while its dispatcher polls for the ack every 10 ms: a
+            # fast failure would turn the HTTP answer into a 404 after 3 s. Let it answer first.
+            # (Bolt also refuses a BoltResponse from here then, so return nothing.)
+            await asyncio.sleep(0.05)
+            return None
         if isinstance(error, UserError):
             # Answered politely above; when the request is still open, Slack must not see a failure.
             return BoltResponse(status=200, body="")

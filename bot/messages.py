@@ -1,6 +1,7 @@
 """What Scrutineer says: every reply built as a Message (bot/render.py)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from bot import dates
@@ -12,6 +13,7 @@ from bot.status import RAG_EMOJI, STATUSES
 from models.tables import Item, Position, Role
 
 NO_RAG = ":white_circle:"
+MENTION_RE = re.compile(r"<@[UW][A-Z0-9]+>")
 
 
 def owner_label(role: Role) -> str:
@@ -138,8 +140,13 @@ def update_result(item: Item, changes: list[Change], latest: Position | None, to
                 lines.append(f"• Reason: {escape(c.after)}")
         else:
             label = {"exec_response": "Executive response", "rag": "RAG", "due": "Due"}.get(c.field, c.field.capitalize())
-            after = "auto" if c.field == "rag" and c.after is None else _show(c.after)
-            lines.append(f"• {label}: {escape(_show(c.before))} → *{escape(after)}*")
+            if c.field == "owners":  # a person owner's name is their mention: show it as one
+                before, after = (", ".join(n if MENTION_RE.fullmatch(n) else escape(n) for n in names) or "none"
+                                 for names in (c.before, c.after))
+                lines.append(f"• {label}: {before} → *{after}*")
+                continue
+            before, after = ("auto" if c.field == "rag" and v is None else _show(v) for v in (c.before, c.after))
+            lines.append(f"• {label}: {escape(before)} → *{escape(after)}*")
     summary = f"Updated {item.full_ref}"
     msg = Message(summary).add(Section(f":white_check_mark: *{summary}*\n" + "\n".join(lines)))
     card = item_card(item, latest, today)
@@ -190,6 +197,7 @@ HELP = {
                  "• `/scrutiny role \"Chairman of the ESCB\" @alice` — who holds a role (the last holder is kept in history)\n"
                  "• `/scrutiny role chair @alice` · `/scrutiny role officers @bob @carol` — this committee's chair and officers\n"
                  "• `/scrutiny roles` — every role and its holders\n"
+                 "• `/scrutiny agency add \"Essex Police\" @bob` (or `Jane Smith jane@essex.police.uk`) · `/scrutiny agencies` — partner agencies whose contacts receive decision letters\n"
                  "• Import a paper from the command line: `scrutineer import paper.txt --committee cyp --review sg2010`"),
 }
 

@@ -19,7 +19,14 @@ class Meta:
         try:
             data = json.loads(text or "")
             names = {f.name for f in fields(cls)}
-            return cls(**{k: v for k, v in data.items() if k in names})
+            meta = cls(**{k: v for k, v in data.items() if k in names})
+            for f in fields(cls):  # JSON can carry any type: an id must be an int a database accepts
+                value = getattr(meta, f.name)
+                if f.type == "int" and (type(value) is not int or not 0 < value < 2**31):
+                    raise TypeError(f.name)
+                if f.type == "str | None" and value is not None and not isinstance(value, str):
+                    raise TypeError(f.name)
+            return meta
         except (TypeError, ValueError, AttributeError):
             raise UserError("That button or form is out of date. Run the command again.") from None
 
@@ -35,3 +42,19 @@ class UpdateForm(Meta):
     """The update modal: which item, and where to say what changed."""
     item_id: int
     channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LetterForm(Meta):
+    """The decision-letter modal: which committee and meeting, where it was opened, and a
+    hash of the text last previewed (None before the first preview)."""
+    committee_id: int
+    meeting_id: int | None = None
+    channel_id: str | None = None
+    previewed: str | None = None
+
+
+@dataclass(frozen=True)
+class LetterAck(Meta):
+    """The "Acknowledge receipt" button on a decision letter: which recipient row."""
+    recipient_id: int

@@ -22,10 +22,12 @@ QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 
 
 def clean(text: str | None) -> str:
+    """Command text as the person typed it. Slack sends `&`, `<` and `>` as HTML entities
+    (its own mention markup like `<@U123|alice>` stays as real brackets)."""
     text = (text or "").strip()
     if len(text) > MAX_INPUT:
         raise UserError(f"That's too long for a command ({len(text):,} characters): keep it under {MAX_INPUT:,}.")
-    return text
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def split_words(text: str) -> list[str]:

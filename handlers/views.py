@@ -1,12 +1,13 @@
 """Modal submissions."""
 from __future__ import annotations
 
+import re
+
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
 from bot.forms import UPDATE_CALLBACK, submitted
 from bot.metadata import UpdateForm
-from bot.parsing import parse_owners
 from bot.services import items
 from bot.services.errors import UserError
 from bot.services.items import ItemChanges
@@ -16,12 +17,18 @@ def register(app, deps) -> None:
     @app.view(UPDATE_CALLBACK)
     async def update_submitted(ack, view, client, context):
         values = view["state"]["values"]
-        meta = UpdateForm.loads(view.get("private_metadata"))
+        try:
+            meta = UpdateForm.loads(view.get("private_metadata"))
+        except UserError as e:  # stale or tampered: say so in the form rather than close it silently
+            return await ack(response_action="errors", errors={"position": e.message})
         rag = submitted(values, "rag") or "auto"
         reason = (submitted(values, "rag_reason") or "").strip()
         if rag != "auto" and not reason:
             return await ack(response_action="errors", errors={"rag_reason": "Say why you are setting the RAG by hand."})
-        owners = parse_owners(submitted(values, "owners") or "") + [("user", u) for u in submitted(values, "people")]
+        # One role per ";" (or line), as the form's hint says: names such as "Cabinet Member for
+        # Children and Young People" keep their "and" and commas.
+        owners = [n.strip().strip('"“”').strip() for n in re.split(r"[;\n]", submitted(values, "owners") or "")]
+        owners = [n for n in owners if n] + [("user", u) for u in submitted(values, "people")]
         if not owners:
             return await ack(response_action="errors", errors={"owners": "Name at least one owning role or person."})
         due = submitted(values, "due")

@@ -274,7 +274,8 @@ async def apply_changes(session: AsyncSession, ctx: Ctx, item: Item, ch: ItemCha
                 new_roles.append(role)
         before = [o.role.name for o in item.owners]
         after = [r.name for r in new_roles]
-        if before != after:
+        # The same owners in another order is no change: the form lists roles before people.
+        if {o.role_id for o in item.owners} != {r.id for r in new_roles}:
             changes.append(Change("owners", before, after))
         else:
             new_roles = None
