@@ -40,6 +40,20 @@ class Deps:
                    now=self.clock(), tz=self.settings.tz, directory=self.directory)
 
 
+async def remember_event(db: Database, event_id: str, team_id: str, now: datetime) -> bool:
+    """True the first time an event id is seen."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from models.delivery import ProcessedEvent
+
+    insert = postgresql.insert if db.is_postgres else sqlite.insert
+    async with db.session() as s, s.begin():
+        result = await s.execute(insert(ProcessedEvent).values(event_id=event_id[:64], team_id=team_id,
+                                                               received_at=now)
+                                 .on_conflict_do_nothing(index_elements=["event_id"]))
+    return bool(result.rowcount)
+
+
 def make_client(settings: Settings) -> AsyncWebClient:
     kwargs = {"token": settings.bot_token}
     if settings.slack_api_url:
@@ -58,6 +72,15 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
                    # Our own /healthz answers for liveness; Bolt's url_verification stays on.
                    raise_error_for_unhandled_request=False)
     handlers.register(app, deps)
+
+    @app.middleware
+    async def once_per_event(body, next):
+        """Handle each event once: a retried event (X-Slack-Retry-Num) that was already
+        handled, here or on another replica, is acknowledged and dropped."""
+        if body.get("type") == "event_callback" and body.get("event_id"):
+            if not await remember_event(db, body["event_id"], body.get("team_id") or "", clock()):
+                return BoltResponse(status=200, body="")
+        await next()
 
     @app.error
     async def polite_errors(error, body, respond, logger, response):

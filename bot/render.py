@@ -102,6 +102,9 @@ class Message:
         return blocks[:MAX_BLOCKS]
 
     def to_text(self) -> str:
+        def plain(line: str) -> str:
+            return re.sub(r"[*_]|:[a-z0-9_+-]+:", "", line).strip()
+
         lines = [self.summary]
         for p in self.parts:
             if isinstance(p, Header):
@@ -114,6 +117,8 @@ class Message:
                 lines.append(p.text)
             elif isinstance(p, Actions):
                 lines.append(" ".join(f"[{b.label}]" for b in p.buttons))
+        # A section that only repeats the summary (a heading, a notice) is said once.
+        lines = [lines[0]] + [line for line in lines[1:] if plain(line) != plain(self.summary)]
         text = "\n".join(line for line in lines if line)
         return clip(re.sub(r"\n{3,}", "\n\n", text), 3900)
 

@@ -39,3 +39,12 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProcessedEvent(Base):
+    """Events already handled, by Slack's event_id: Slack retries an event it thinks we
+    missed (X-Slack-Retry-Num), and the retry may reach another replica."""
+    __tablename__ = "processed_events"
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -4,15 +4,22 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import models  # noqa: F401  (every table module, so autogenerate sees them all)
-from models.tables import Base
+from models.tables import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
 
 
+def render_item(type_, obj, autogen_context):
+    """Migrations spell our UTC timestamp type as the plain column type it stores."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_with(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+                      render_as_batch=connection.dialect.name == "sqlite", render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 
