@@ -28,10 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--review", required=True, help="review code, e.g. sg2010")
     imp.add_argument("--title")
     imp.add_argument("--agreed", help="the date the report was agreed")
-    imp.add_argument("--format", default="auto", choices=["auto", "csv", "text", "html"])
+    imp.add_argument("--format", default="auto", choices=["auto", "csv", "text", "html", "pdf", "docx", "xlsx"])
     imp.add_argument("--team", help="Slack team ID (needed only when the database serves several workspaces)")
     imp.add_argument("--dry-run", action="store_true", help="show what would be imported; store nothing")
     imp.add_argument("--json", action="store_true", help="print the items found as JSON")
+    exp = sub.add_parser("export", help="write the \"Position on recommendations\" paper to a file")
+    exp.add_argument("--committee", required=True, help="committee code, e.g. cyp")
+    exp.add_argument("--review", help="review code, e.g. sg2010 (default: the committee's recommendations)")
+    exp.add_argument("--format", choices=["docx", "md", "csv", "xlsx"],
+                     help="default: from --out's extension, else docx")
+    exp.add_argument("--out", help="file to write (default: position-<review>-<date>.<format> here); - for stdout")
+    exp.add_argument("--team", help="Slack team ID (needed only when the database serves several workspaces)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
@@ -52,7 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     if cmd in ("serve", "socket"):
         return asyncio.run(_run_slack(settings, cmd))
     if cmd == "import":
+        # stderr is for the one-line answer and warnings, not schema-upgrade chatter.
+        logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(_import(settings, args))
+    if cmd == "export":
+        logging.getLogger().setLevel(logging.WARNING)
+        return asyncio.run(_export(settings, args))
     parser.print_help()
     return 2
 
@@ -133,7 +145,51 @@ async def _store_import(settings, args, paper, now, agreed) -> int:
     db = Database(settings.database_url)
     try:
         await db.upgrade()
-        async with db.session() as s, s.begin():
+        try:
+            # The transaction is inside the try: a refusal rolls back everything it began.
+            async with db.session() as s, s.begin():
+                team = args.team
+                if not team:
+                    teams = list(await s.scalars(select(Workspace.team_id)))
+                    if len(teams) != 1:
+                        raise UserError("This database has " + (
+                            "no workspace yet: run /scrutiny setup in Slack first." if not teams else
+                            f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."))
+                    team = teams[0]
+                report = await import_items(
+                    s, team_id=team, committee_code=args.committee, review_code=args.review, items=paper.items,
+                    actor="cli", now=now, title=args.title or paper.title, agreed_on=agreed,
+                    as_of=paper.paper_date, source=Path(args.path).name)
+        except UserError as e:
+            print(e.message, file=sys.stderr)
+            return 2
+        print(report.summary(), file=sys.stderr if args.json else sys.stdout)
+        return 0
+    finally:
+        await db.dispose()
+
+
+async def _export(settings: Settings, args) -> int:
+    """`scrutineer export`: the position paper from the database into a file."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from bot.db import Database
+    from bot.export import FORMATS, build_position_paper, render
+    from bot.services.errors import UserError
+    from models.tables import Workspace
+
+    fmt = args.format
+    if fmt is None and args.out and args.out != "-":
+        ext = Path(args.out).suffix.lower().lstrip(".")
+        fmt = {"markdown": "md"}.get(ext, ext) if ext in (*FORMATS, "markdown") else None
+    fmt = fmt or "docx"
+    today = datetime.now(timezone.utc).astimezone(settings.tz).date()
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        async with db.session() as s:
             team = args.team
             if not team:
                 teams = list(await s.scalars(select(Workspace.team_id)))
@@ -144,17 +200,24 @@ async def _store_import(settings, args, paper, now, agreed) -> int:
                     return 2
                 team = teams[0]
             try:
-                report = await import_items(
-                    s, team_id=team, committee_code=args.committee, review_code=args.review, items=paper.items,
-                    actor="cli", now=now, title=args.title or paper.title, agreed_on=agreed,
-                    as_of=paper.paper_date, source=Path(args.path).name)
+                paper = await build_position_paper(s, team, args.committee, args.review, today=today)
             except UserError as e:
                 print(e.message, file=sys.stderr)
                 return 2
-        print(report.summary(), file=sys.stderr if args.json else sys.stdout)
-        return 0
     finally:
         await db.dispose()
+    data, filename, _ = render(paper, fmt)
+    if args.out == "-":
+        sys.stdout.buffer.write(data)
+        return 0
+    out = Path(args.out or filename)
+    try:
+        out.write_bytes(data)
+    except OSError as e:
+        print(f"Can't write {out}: {e.strerror}.", file=sys.stderr)
+        return 2
+    print(f"Wrote {out} ({fmt}, {len(paper.rows)} recommendations): {paper.title}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -490,7 +490,8 @@ class LocalSlack:
     # ------------------------------------------------------------------ helpers
 
     def _next_ts(self) -> str:
-        self._ts += 100
+        # Like Slack's: the posting time in microseconds, unique and increasing.
+        self._ts = max(self._ts + 100, int(time.time() * 1_000_000))
         return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
 
     def _next_id(self, prefix: str) -> str:
@@ -791,6 +792,10 @@ class LocalSlack:
         if self._visible_channel(channel) is None and channel not in self._messages:
             return _error("channel_not_found")
         top_level = [m for m in self._messages.get(channel, []) if m.get("thread_ts") in (None, m["ts"])]
+        if args.get("oldest"):
+            top_level = [m for m in top_level if float(m["ts"]) > float(args["oldest"])]
+        if args.get("latest"):
+            top_level = [m for m in top_level if float(m["ts"]) < float(args["latest"])]
         paged = self._page(list(reversed(top_level)), args)  # newest first, as Slack does
         if paged is None:
             return _error("invalid_cursor")

@@ -42,6 +42,11 @@ def _kind_word(item: Item) -> str:
     return "Recommendation" if item.kind == "rec" else "Action"
 
 
+def _keep_mentions(escaped: str) -> str:
+    """Undo escape() for user mentions (`<@U123>`), so they show as mentions."""
+    return re.sub(r"&lt;(@[UW][A-Z0-9]+)&gt;", r"<\1>", escaped)
+
+
 def item_list(page: ItemPage, today: date, *, in_dm: bool) -> Message:
     filt = page.filter
     scope = page.committees[0].name if len(page.committees) == 1 else "your committees"
@@ -52,11 +57,13 @@ def item_list(page: ItemPage, today: date, *, in_dm: bool) -> Message:
         if not page.committees:
             return Message("There are no committees you can see yet. An admin can bind a channel with `/scrutiny setup`.")
         return Message(f"No {kind}{detail} in {scope}.").add(
-            Section(f":white_check_mark: No {kind}{detail} in {escape(scope)}."))
+            Section(f":white_check_mark: No {kind}{_keep_mentions(escape(detail))} in {escape(scope)}."))
     first, last = page.offset + 1, page.offset + len(page.items)
+    if page.total == 1:
+        kind = kind[:-1]  # "1 open item"
     heading = f"{page.total} {kind}{' ' + what if what else ''} — {scope}"
     msg = Message(heading).add(
-        Section(f"*{escape(heading)}*"),
+        Section(f"*{_keep_mentions(escape(heading))}*"),
         Context(f"Showing {first}–{last} of {page.total}, soonest due first"), Divider())
     for item in page.items:
         text = clip(" ".join(item.text.split()), 180)
@@ -197,8 +204,16 @@ HELP = {
                  "• `/scrutiny role \"Chairman of the ESCB\" @alice` — who holds a role (the last holder is kept in history)\n"
                  "• `/scrutiny role chair @alice` · `/scrutiny role officers @bob @carol` — this committee's chair and officers\n"
                  "• `/scrutiny roles` — every role and its holders\n"
+                 "• `/scrutiny export` — upload this committee's “Position on recommendations” paper here: `docx` (default), `md`, `csv` or `xlsx`\n"
                  "• `/scrutiny agency add \"Essex Police\" @bob` (or `Jane Smith jane@essex.police.uk`) · `/scrutiny agencies` — partner agencies whose contacts receive decision letters\n"
                  "• Import a paper from the command line: `scrutineer import paper.txt --committee cyp --review sg2010`"),
+    "meeting": ("*/meeting* — this channel's committee meetings (the chair, officers and admins make changes)\n"
+                "• `/meeting` — the current or next meeting, its decisions and actions so far\n"
+                "• `/meeting new 3 June 2026 10:00` — schedule one (`next Tuesday 2pm` works too; two hours long)\n"
+                "• `/meeting decision the Cabinet Member report back in September` — numbered (1), (2), … as “Resolved – That …”\n"
+                "• `/meeting action Report foster carer numbers owner \"Cabinet Member\" due 30 September` — creates `act-N` (or `owner @alice`)\n"
+                "• `/meeting close` — mark it held, post its digest here and DM each owner their new or changed items\n"
+                "If nobody closes a meeting, its digest goes on its own a while after it ends."),
 }
 
 
@@ -207,16 +222,42 @@ def help_for(command: str) -> Message:
     return Message(text.splitlines()[0].replace("*", "")).add(Section(text))
 
 
-def home(mine: ItemPage, today: date) -> Message:
-    """The App Home tab: the person's own open items, overdue first."""
-    msg = Message("Scrutineer").add(Header("Your open items"))
-    if not mine.items:
-        return msg.add(Section("You don't own any open recommendations or actions. :tada:"),
-                       Context("Items are owned by roles; an admin maps roles to people with `/scrutiny role`."))
-    for item in mine.items:
+def home(data, today: date, tz) -> Message:
+    """The App Home tab (data: bot.services.home.HomeData): the person's own open items,
+    overdue first; their committees' next meetings; letters awaiting their acknowledgement."""
+    overdue = sum(1 for i in data.items if i.due is not None and i.due < today)
+    total = len(data.items) + data.more_items
+    summary = f"Scrutineer: {total} open item{'' if total == 1 else 's'} of yours" + (
+        f", {overdue} overdue" if overdue else "")
+    msg = Message(summary).add(Header("Your open items"))
+    if not data.items:
+        msg.add(Section("You don't own any open recommendations or actions. :tada:"),
+                Context("Items are owned by roles; an admin maps roles to people with `/scrutiny role`."))
+    elif overdue:
+        msg.add(Context(f":red_circle: {overdue} overdue — shown first"))
+    for item in data.items:
         msg.add(Section(f"{rag_emoji(item, today)} *{item.full_ref}* {escape(clip(' '.join(item.text.split()), 150))}\n"
                         f"{due_line(item, today)} · _{item.status}_",
                         button=Button("Update", "item_update", ItemRef(item.id))))
-    if mine.has_more:
-        msg.add(Context(f"…and {mine.total - len(mine.items)} more: `/actions mine` lists them all."))
+    if data.more_items:
+        msg.add(Context(f"…and {data.more_items} more: `/actions mine` lists them all."))
+    msg.add(Divider(), Header("Next meetings"))
+    if not data.meetings:
+        msg.add(Context("No meetings scheduled. A chair or officer schedules one with `/meeting new 3 June 2026 10:00`."))
+    for meeting in data.meetings:
+        start = meeting.starts_at.astimezone(tz)
+        now_on = " · _in progress_" if data.now is not None and meeting.starts_at <= data.now else ""
+        msg.add(Section(f":calendar: *{escape(meeting.committee.name)}*\n"
+                        f"{start:%a} {dates.format_date(start.date())}, {start:%H:%M}{now_on}"))
+    msg.add(Divider(), Header("Letters awaiting your acknowledgement"))
+    if not data.letters:
+        msg.add(Context("None — you're up to date."))
+    for waiting in data.letters:
+        sent = waiting.letter.sent_at.astimezone(tz)
+        agency = f" ({escape(waiting.recipient.agency)})" if waiting.recipient.agency else ""
+        msg.add(Section(f":envelope: *Decision letter from {escape(waiting.committee.name)}*{agency}\n"
+                        f"Sent {dates.format_date(sent.date())} {sent:%H:%M} · press *Acknowledge receipt* "
+                        "on the letter in your messages with Scrutineer"))
+    if data.more_letters:
+        msg.add(Context(f"…and {data.more_letters} more."))
     return msg

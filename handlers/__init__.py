@@ -1,5 +1,8 @@
 """Slack listeners. Each stays thin: parse, authorise, call a service, render."""
 from handlers import actions, commands, events, views
+from handlers import letters
+from handlers import reminders
+from handlers import meetings
 
 
 def register(app, deps) -> None:
@@ -7,3 +10,6 @@ def register(app, deps) -> None:
     actions.register(app, deps)
     views.register(app, deps)
     events.register(app, deps)
+    letters.register(app, deps)
+    reminders.register(app, deps)
+    meetings.register(app, deps)

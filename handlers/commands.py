@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from bot import messages
+from bot import letter_messages
 from bot.forms import update_form
 from bot.metadata import UpdateForm
 from bot.parsing import clean, is_help, parse_actions, parse_role_command, parse_update, split_words
 from bot.services import committees, items
+from bot.services import letters
 from bot.services.errors import UserError
+from bot.export import service as export_service
 
 COMMANDS = ("/actions", "/position", "/update", "/scrutiny")
 
@@ -63,7 +66,7 @@ def register(app, deps) -> None:
             await respond(**msg.payload(response_type="ephemeral"))
 
     @app.command("/scrutiny")
-    async def scrutiny_command(ack, command, respond, context):
+    async def scrutiny_command(ack, command, respond, context, client):
         await ack()
         ctx = deps.ctx(context)
         text = clean(command.get("text", ""))
@@ -95,6 +98,16 @@ def register(app, deps) -> None:
             elif verb == "roles":
                 roles = await committees.list_roles(s, ctx)
                 msg = messages.roles_list(roles)
+            elif verb == "agency":
+                sub, _, args = rest.partition(" ")
+                if sub.lower() != "add":
+                    raise UserError('Add a partner agency with `/scrutiny agency add "Essex Police" @bob`.')
+                name, contacts = letters.parse_agency_add(args)
+                msg = letter_messages.agency_added(*await letters.add_agency(s, ctx, name, contacts))
+            elif verb == "agencies":
+                msg = letter_messages.agencies_list(*await letters.list_agencies(s, ctx))
+            elif verb == "export":
+                msg = await export_service.export_to_channel(s, ctx, client, rest)
             else:
                 raise UserError(f"I don't know `/scrutiny {verb[:30]}`. Try `/scrutiny setup`, `role`, `roles` or `help`.")
         await respond(**msg.payload(response_type="ephemeral"))

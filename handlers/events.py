@@ -1,9 +1,7 @@
 """Events: the App Home tab."""
 from __future__ import annotations
 
-from bot import messages
-from bot.services import items
-from bot.services.items import ItemFilter
+from bot.services import home
 
 
 def register(app, deps) -> None:
@@ -13,9 +11,5 @@ def register(app, deps) -> None:
             return
         ctx = deps.ctx(context, channel_id=None)
         async with deps.db.session() as s:
-            mine = await items.list_items(s, ctx, ItemFilter(mine=True))
-            overdue = [i for i in mine.items if items.rag_of(i, ctx.today) == "red" and i.due and i.due < ctx.today]
-            rest = [i for i in mine.items if i not in overdue]
-            mine.items = overdue + rest
-            msg = messages.home(mine, ctx.today)
-        await client.views_publish(user_id=ctx.user_id, view={"type": "home", "blocks": msg.to_blocks()})
+            view = await home.home_view(s, ctx.team_id, ctx.user_id, ctx.now, ctx.tz, ctx.directory)
+        await client.views_publish(user_id=ctx.user_id, view=view)

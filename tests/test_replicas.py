@@ -32,7 +32,9 @@ def start_replica(database_url: str, slack) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-async def queue_many(database_url: str, n: int, prefix: str) -> None:
+async def queue_many(database_url: str, n: int, prefix: str, slack) -> None:
+    for i in range(n):
+        slack.add_user(f"U{i:05d}", f"person{i}", team_id="T1")
     db = Database(normalise_database_url(database_url))
     await db.upgrade()
     now = datetime.now(timezone.utc)
@@ -67,7 +69,7 @@ def pg_url(database_url):
 
 
 async def test_two_replicas_send_each_message_once(pg_url, slack):
-    await queue_many(pg_url, 150, "two")
+    await queue_many(pg_url, 150, "two", slack)
     replicas = [start_replica(pg_url, slack) for _ in range(2)]
     try:
         await wait_for_keys(slack, {f"two:{i}" for i in range(150)})
@@ -82,7 +84,7 @@ async def test_two_replicas_send_each_message_once(pg_url, slack):
 
 
 async def test_killed_mid_broadcast_the_rest_goes_out_once(pg_url, slack):
-    await queue_many(pg_url, 300, "kill")
+    await queue_many(pg_url, 300, "kill", slack)
     first = start_replica(pg_url, slack)
     try:
         loop = asyncio.get_running_loop()

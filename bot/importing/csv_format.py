@@ -13,6 +13,7 @@ from bot.status import normalise_status
 
 from .cleaning import clean_number, parse_when, plain_lines, split_owners
 from .columns import header_roles
+from .common import clean_ref
 from .detect import csv_header
 from .model import ImportedItem, PaperFormatError, ParsedPaper
 
@@ -60,7 +61,8 @@ def _row_item(row: list[str], roles: dict[str, int], today: date,
         i = roles.get(role)
         return row[i].strip() if i is not None and i < len(row) else ""
 
-    number = clean_number(cell("number"))
+    # Numbers keep their written form ("R1", "SC7"; see common.py), tidied of brackets.
+    number = clean_ref(cell("number")) or clean_number(cell("number"))
     text = "\n".join(plain_lines(cell("text")))
     if not number and not text:
         return None  # a spacer row, or one with only notes in other columns

@@ -8,9 +8,10 @@ import unicodedata
 from .columns import header_roles
 from .model import PaperFormatError
 
-FORMATS = ("auto", "csv", "text", "html")
-# Formats planned but not written yet: a clear message beats a garbled import.
-_LATER = {"pdf": "PDF", "docx": "Word", "doc": "Word", "xlsx": "Excel", "xls": "Excel"}
+FORMATS = ("auto", "csv", "text", "html", "pdf", "docx", "xlsx")
+BINARY = ("pdf", "docx", "xlsx")
+# Formats we can't read: a clear message beats a garbled import.
+_LATER = {"doc": "old Word (.doc)", "xls": "old Excel (.xls)"}
 _HTML_DOCUMENT = re.compile(r"<(?:html|body|table|tr|td)\b", re.I)
 
 
@@ -19,14 +20,37 @@ def _later(kind: str) -> PaperFormatError:
         f"Sorry, I can't read {kind} files yet; please paste the paper's text or upload a CSV.")
 
 
+def sniff_binary(content: str | bytes, filename: str | None, fmt: str) -> str | None:
+    """"pdf", "docx" or "xlsx" if the upload is one of those files, else None."""
+    fmt = (fmt or "auto").lower()
+    ext = filename.rsplit(".", 1)[-1].lower() if filename and "." in filename else ""
+    if fmt in BINARY:
+        if not isinstance(content, (bytes, bytearray)):
+            raise PaperFormatError(
+                f"Sorry, a {fmt.upper()} file must be uploaded as a file, not pasted as text.")
+        return fmt
+    if fmt != "auto" or not isinstance(content, (bytes, bytearray)):
+        return None
+    data = bytes(content)
+    if data.startswith(b"%PDF"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        from .binary_formats import zip_kind
+        kind = zip_kind(data)
+        if kind:
+            return kind
+        if ext in BINARY:
+            return ext
+        raise PaperFormatError("Sorry, that looks like a damaged Word or Excel file.")
+    return None
+
+
 def decode(content: str | bytes) -> str:
     """Text from an upload or a paste, or PaperFormatError if it isn't text."""
     if isinstance(content, (bytes, bytearray)):
         data = bytes(content)
-        if data.startswith(b"%PDF"):
-            raise _later("PDF")
-        if data.startswith(b"PK\x03\x04"):
-            raise _later("Word or Excel")
+        if data.startswith(b"%PDF") or data.startswith(b"PK\x03\x04"):
+            raise PaperFormatError("Sorry, I couldn't read that file as text.")
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
             text = data.decode("utf-16", errors="replace")
         else:
@@ -74,7 +98,8 @@ def choose_format(text: str, filename: str | None, fmt: str) -> str:
     if fmt in _LATER:
         raise _later(_LATER[fmt])
     if fmt not in FORMATS:
-        raise PaperFormatError(f"Sorry, I don't know the format '{fmt}'; try csv, text or html.")
+        raise PaperFormatError(f"Sorry, I don't know the format '{fmt}'; "
+                               "try text, html, csv, pdf, docx or xlsx.")
     if fmt == "csv":
         return "csv"
     if fmt in ("text", "html"):

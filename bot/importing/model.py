@@ -38,6 +38,9 @@ class ParsedPaper:
     title: str | None = None
     paper_date: date | None = None   # the date the positions are reported at
     problems: list[str] = field(default_factory=list)  # one-line warnings for the preview
+    # "recommendations" (a tracker or report) or "decisions" (minutes' RESOLVED/AGREED
+    # blocks, each of which can become an action).
+    kind: str = "recommendations"
 
     def as_json(self) -> dict:
         return {

@@ -288,6 +288,7 @@ async def apply_changes(session: AsyncSession, ctx: Ctx, item: Item, ch: ItemCha
         changes.append(Change("position", None, position_text))
     if not changes:
         return []
+    home_roles = {o.role_id for o in item.owners}  # their holders' Home tabs change too
 
     for c in changes:
         if c.field == "status":
@@ -318,6 +319,8 @@ async def apply_changes(session: AsyncSession, ctx: Ctx, item: Item, ch: ItemCha
                  action="update", before={c.field: c.before for c in changes if c.field != "position"},
                  after={c.field: c.after for c in changes})
     await session.flush()
+    from bot.services.home import refresh_item_owners  # imported here: home builds on this module
+    await refresh_item_owners(session, ctx, item, home_roles)
     return changes
 
 

@@ -1,0 +1,314 @@
+"""Text layouts read line by line rather than as a grid.
+
+- rows: one row per line with no delimiter at all, under a header line naming
+  the columns ("Ref Action Owner Due Status"). The fields after the text are
+  peeled off from the right: the status words, then the date, then the owner
+  (initials such as "AB/CD", or a job title starting with a word like "Head").
+- blocks: each item starts with its number ("R1 -", "Recommendation 3",
+  "(1)", "SC7", "02.11", …) and runs to the next one. Inside it:
+    * labelled lines ("Owner: …", "Target date: …", "Status: …");
+    * an inline "Status: Ongoing / AB/CD" line (status, then owners' initials
+      after the spaced slash);
+    * prose ending in a bracketed response "(Accepted)", after which the
+      paragraphs are comments on it (kept as the position).
+  An agenda report's "RECOMMENDATIONS" section, when present, is the only part read.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from bot.status import normalise_status
+
+from .cleaning import squeeze
+from .columns import column_role
+from .common import (_EXTRA_STATUS, MONTH_HEADING, clean_ref, find_due_in_prose, find_paper_date,
+                     key, line_number, owners_from, read_due, read_status)
+from .model import ImportedItem, ParsedPaper
+
+# -- one row per line, no delimiter -------------------------------------------
+
+_TITLE_WORDS = {"head", "director", "assistant", "chief", "cabinet", "corporate", "executive",
+                "service", "services", "strategic", "lead", "team", "programme", "chair",
+                "chairman", "chairwoman", "portfolio", "deputy", "senior", "group", "principal",
+                "manager", "officer", "commissioner", "clerk", "monitoring", "council",
+                "scrutiny", "democratic", "all", "cllr", "councillor", "interim"}
+_JOINERS = {"of", "and", "for", "the", "&", "/", "-", "\u2013"}
+_INITIALS = re.compile(r"^[A-Z][A-Za-z]{0,3}(?:/[A-Z][A-Za-z]{0,3})*[,;]?$")
+_DUE_WORDS = {"ongoing", "tbc", "n/a", "asap", "immediate", "complete", "completed"}
+_DATE_TOKENS = re.compile(
+    r"^(?:by|end|of|\d{1,2}(?:st|nd|rd|th)?|\d{4}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|q[1-4]|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|"
+    r"june|july|august|september|october|november|december)\.?,?$", re.I)
+
+
+def _split_header_words(line: str) -> list[str] | None:
+    """Column names in a header line with no delimiter ("Ref Action Lead Officer Due"):
+    of the ways to cut it into names, the one with a text column and the most names."""
+    words = line.split()
+    if not 3 <= len(words) <= 16:
+        return None
+    best: list[str] | None = None
+
+    def walk(i: int, names: list[str]) -> None:
+        nonlocal best
+        if i == len(words):
+            roles = [column_role(n) for n in names]
+            if "text" in roles and (best is None or len(names) > len(best)):
+                best = list(names)
+            return
+        for j in range(i + 1, min(len(words), i + 4) + 1):
+            name = " ".join(words[i:j])
+            if column_role(name):
+                walk(j, names + [name])
+
+    walk(0, [])
+    return best
+
+
+def _status_exact(phrase: str) -> bool:
+    k = key(phrase)
+    return bool(k) and bool(normalise_status(phrase) or _EXTRA_STATUS.get(k))
+
+
+def parse_rows(text: str, today: date) -> ParsedPaper | None:
+    lines = text.split("\n")
+    header_at = names = None
+    for i, line in enumerate(lines):
+        got = _split_header_words(line.strip()) if line.strip() else None
+        got_roles = [column_role(n) for n in got] if got else []
+        if got and len(got) >= 3 and "text" in got_roles and len(set(got_roles)) == len(got):
+            following = [s.strip() for s in lines[i + 1:i + 12] if s.strip()]
+            numbered = sum(1 for s in following if line_number(s) or clean_ref(s.split(" ")[0]))
+            if numbered >= 2:
+                header_at, names = i, got
+                break
+    if names is None:
+        return None
+    roles = [column_role(n) for n in names]
+    paper_date = find_paper_date(lines[:header_at], today)
+    after_text = roles[roles.index("text") + 1:]
+    items: list[ImportedItem] = []
+    problems: list[str] = []
+    for line in lines[header_at + 1:]:
+        s = line.strip()
+        if not s:
+            continue
+        found = line_number(s) if "number" in roles else None
+        if found is None and "number" in roles:
+            first = s.split(" ", 1)
+            if clean_ref(first[0]) and len(first) > 1:
+                found = (clean_ref(first[0]), first[1])
+        if found is None:
+            if items and not (MONTH_HEADING.match(s) or s.isupper()):
+                items[-1].text = squeeze(f"{items[-1].text} {s}")
+            continue
+        number, rest = found
+        fields = _peel(rest.split(), after_text)
+        owners = owners_from(fields.get("owners", ""))
+        status_text = fields.get("status") or fields.get("rag")
+        due = None
+        for role in ("new_due", "due"):
+            if fields.get(role):
+                due = read_due(fields[role], paper_date, today)
+                if due:
+                    break
+        if not owners:
+            problems.append(f"Recommendation {number}: no owner found")
+        items.append(ImportedItem(number=number, text=fields["text"], owners=owners, due=due,
+                                  status=read_status(status_text),
+                                  position=fields.get("position") or status_text or None))
+    if not items:
+        return None
+    return ParsedPaper(items=items, paper_date=paper_date, problems=problems)
+
+
+def _peel(tokens: list[str], roles: list[str]) -> dict[str, str]:
+    """Take the columns after the text off the end of a row, right to left."""
+    fields: dict[str, str] = {}
+    for role in reversed(roles):
+        if not tokens:
+            break
+        take = 0
+        if role in ("status", "rag"):
+            for n in range(min(5, len(tokens) - 1), 0, -1):
+                if _status_exact(" ".join(tokens[-n:])):
+                    take = n
+                    break
+        elif role in ("due", "new_due"):
+            n = 0
+            while n < min(5, len(tokens) - 1) and _DATE_TOKENS.match(tokens[-1 - n]):
+                n += 1
+            while n and tokens[-n].lower() in ("of", "end"):
+                n -= 1
+            if n and tokens[-n - 1].lower() in ("by", "end") if n < len(tokens) else False:
+                n += 1
+            if n == 0 and tokens[-1].lower() in _DUE_WORDS:
+                n = 1
+            take = n
+        elif role == "owners":
+            take = _owner_length(tokens)
+        if take:
+            fields[role] = " ".join(tokens[-take:])
+            tokens = tokens[:-take]
+    fields["text"] = " ".join(tokens)
+    return fields
+
+
+def _owner_length(tokens: list[str]) -> int:
+    n = 0
+    while n < len(tokens) - 1 and _INITIALS.match(tokens[-1 - n]) and (
+            tokens[-1 - n].isupper() or "/" in tokens[-1 - n] or len(tokens[-1 - n]) <= 3):
+        n += 1
+    if n and not tokens[-1 - n + 1].lower() in _JOINERS:
+        # Initials, unless what we took is the end of a capitalised title ("Head of HR").
+        if not (n < len(tokens) and tokens[-n - 1].lower() in _JOINERS):
+            return n
+    # A job title: the capitalised run at the end, from its first title word.
+    run = 0
+    while run < len(tokens) - 1:
+        tok = tokens[-1 - run]
+        if tok[:1].isupper() or tok.lower() in _JOINERS or tok[:1] in "(&/":
+            run += 1
+        else:
+            break
+    while run and tokens[-run].lower() in _JOINERS:
+        run -= 1
+    for k in range(run, 0, -1):
+        if tokens[-k].lower().strip("'\u2019s") in _TITLE_WORDS:
+            return k
+    return run
+
+
+# -- numbered blocks -----------------------------------------------------------
+
+_FIELD = re.compile(r"^\s*(?P<label>[A-Za-z][A-Za-z /'\u2019()&-]{1,40}?)\s*:\s*(?P<value>.*)$")
+_INLINE_STATUS = re.compile(r"^\s*Status\s*[:\u2013-]\s*(?P<status>.+?)\s+/\s+(?P<owners>\S.*)$",
+                            re.I)
+_BRACKETED = re.compile(r"\((?P<response>[^()]{3,40})\)\s*\.?\s*$")
+_RECS_HEADING = re.compile(r"^[\s#*\-\d.]*\**\s*recommendations?\s*\**\s*:?\s*$", re.I)
+_SECTION = re.compile(r"^[\s#*]*(?:\d+(?:\.\d+)?\.?\s+)?[A-Z][A-Z &,'\u2019()/-]{3,}\**\s*$")
+_BULLET = re.compile(r"^\s*[\u00b7\u2022\u25aa\u25cf*\-\u2013]\s+")
+
+
+def _family(line: str) -> str | None:
+    from .common import LINE_START
+    m = LINE_START.match(line)
+    if not m:
+        return None
+    for group in ("w", "br", "code", "dotted"):
+        if m.group(group):
+            value = m.group(group)
+            return f"{group}:{'a' if value[0].isalpha() and group == 'br' else ''}"
+    plain = m.group("plain")
+    return "plain:a" if plain.isalpha() else "plain"
+
+
+def _recommendations_section(lines: list[str]) -> list[str] | None:
+    for i, line in enumerate(lines):
+        if _RECS_HEADING.match(line):
+            section = []
+            for follow in lines[i + 1:]:
+                if _SECTION.match(follow) and follow.strip() and not line_number(follow.strip()):
+                    break
+                section.append(follow)
+            if any(line_number(s.strip()) for s in section):
+                return section
+    return None
+
+
+def parse_blocks(text: str, today: date) -> ParsedPaper | None:
+    lines = text.split("\n")
+    paper_date = find_paper_date(lines, today)
+    body = _recommendations_section(lines) or lines
+    blocks: list[tuple[str, list[str]]] = []
+    family = None
+    for line in body:
+        s = line.strip()
+        found = line_number(s) if s else None
+        if found and (family is None or _family(s) == family):
+            family = family or _family(s)
+            blocks.append((found[0], [found[1]] if found[1].strip() else []))
+        elif blocks:
+            blocks[-1][1].append(s)
+    if not blocks:
+        return None
+    items: list[ImportedItem] = []
+    problems: list[str] = []
+    for number, block in blocks:
+        item = _block_item(number, block, paper_date, today)
+        if item.text:
+            items.append(item)
+            if not item.owners:
+                problems.append(f"Recommendation {number}: no owner found")
+    if not items:
+        return None
+    return ParsedPaper(items=items, paper_date=paper_date, problems=problems)
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    paras: list[str] = []
+    current: list[str] = []
+    for line in lines + [""]:
+        if line.strip() and not _BULLET.match(line):
+            current.append(line.strip())
+        else:
+            if current:
+                paras.append(" ".join(current))
+                current = []
+            if line.strip():
+                paras.append(line.strip())
+    return paras
+
+
+def _block_item(number: str, block: list[str], paper_date, today) -> ImportedItem:
+    text_lines: list[str] = []
+    fields: dict[str, list[str]] = {}
+    comments: list[str] = []
+    response = None
+    in_text = True
+    for line in block:
+        s = line.strip()
+        if m := _INLINE_STATUS.match(s):
+            fields.setdefault("status", []).append(m.group("status"))
+            fields.setdefault("owners", []).append(m.group("owners"))
+            continue
+        m = _FIELD.match(s)
+        role = column_role(m.group("label")) if m else None
+        if role and role not in ("text", "number"):
+            fields.setdefault(role, []).append(m.group("value"))
+            continue
+        if not in_text:
+            comments.append(s)
+            continue
+        text_lines.append(line)
+        if (b := _BRACKETED.search(s)) and read_status(b.group("response")):
+            response = b.group("response")
+            text_lines[-1] = s[:b.start()].rstrip(" .")
+            if not text_lines[-1]:
+                text_lines.pop()
+            in_text = False
+    paras = _paragraphs(text_lines)
+    if len(paras) > 1 and all(not p for p in paras[1:]):
+        paras = paras[:1]
+    text = "\n".join(p for p in paras if p)
+    owners = [o for value in fields.get("owners", []) for o in owners_from(value)]
+    status_text = "; ".join(fields.get("status", []) or fields.get("rag", [])) or response
+    due = None
+    for role in ("new_due", "due"):
+        for value in fields.get(role, []):
+            due = read_due(value, paper_date, today)
+            if due:
+                break
+        if due:
+            break
+    if due is None and status_text:
+        due = read_due(status_text, paper_date, today) if re.search(r"\d|date", status_text) else None
+    if due is None and not fields.get("due"):
+        due = find_due_in_prose(text, paper_date, today)
+    position = "\n".join(fields.get("position", []) + comments) or None
+    if status_text:
+        # The status as written is kept as the position text (before any comments).
+        position = "\n".join(filter(None, [status_text, position]))
+    return ImportedItem(number=number, text=text, owners=owners, due=due,
+                        status=read_status(status_text), position=position)

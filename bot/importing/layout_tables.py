@@ -1,0 +1,254 @@
+"""Text layouts that are tables with their grid lines lost.
+
+- pipe: a table flattened one cell per line, each cell ending in "|", a cell
+  wrapping over several lines, rows separated by a line holding only "|"
+  (or, without those, rows as wide as the header);
+- blank: one cell per paragraph, cells separated by blank lines, the column
+  headings first (footnote markers such as "Lead¹" or "Target date*" allowed);
+- fixed: fixed-width columns, as PDF text extraction or a typed tracker gives
+  them, cells wrapping onto continuation lines, group headings ("JUNE 2014")
+  between rows.
+
+Each returns rows for grid.rows_to_paper, or None when the text is not in it.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from .cleaning import squeeze
+from .columns import column_role
+from .common import MONTH_HEADING, clean_ref, find_paper_date
+from .grid import rows_to_paper
+from .model import ParsedPaper
+
+_PAGE = re.compile(r"^\s*(?:page\s+\d+(?:\s+of\s+\d+)?|-\s*\d+\s*-|\d{1,3})\s*$", re.I)
+
+
+def _finish(rows, preamble: list[str], today: date) -> ParsedPaper | None:
+    if not rows:
+        return None
+    paper_date = find_paper_date(preamble, today)
+    return rows_to_paper(rows, today, paper_date=paper_date, wrapped=True)
+
+
+# -- cells ending in "|" ------------------------------------------------------
+
+def parse_pipe(text: str, today: date) -> ParsedPaper | None:
+    lines = text.split("\n")
+    ends = [i for i, line in enumerate(lines) if line.rstrip().endswith("|")]
+    if len(ends) < 4:
+        return None
+    first, last = ends[0], ends[-1]
+    # A line that is only "|" may open the table; a cell's first line is not part of
+    # the preamble, so the preamble ends at the last line before the first cell
+    # that is blank or itself ends a cell.
+    start = first
+    while start > 0 and lines[start - 1].strip() and not lines[start - 1].rstrip().endswith("|") \
+            and first - start < 3 and not _looks_like_prose(lines[start - 1]):
+        start -= 1
+    rows: list[list[str]] = []
+    row: list[str] = []
+    buffer: list[str] = []
+    separated = any(lines[i].strip() == "|" for i in ends)
+    for line in lines[start:last + 1]:
+        stripped = line.strip()
+        if stripped == "|":
+            if buffer:
+                row.append("\n".join(buffer))
+                buffer = []
+            if row:
+                rows.append(row)
+            row = []
+            continue
+        if stripped.startswith("|") and stripped.count("|") >= 3:   # "| a | b | c |"
+            if not re.fullmatch(r"[|:\-\s]+", stripped):
+                rows.append([c.strip() for c in stripped.strip("|").split("|")])
+            continue
+        if stripped.endswith("|"):
+            buffer.append(stripped[:-1].strip())
+            row.append("\n".join(b for b in buffer if b))
+            buffer = []
+        elif stripped:
+            buffer.append(stripped)
+    if buffer:
+        row.append("\n".join(buffer))
+    if row:
+        rows.append(row)
+    if not separated and len(rows) == 1:
+        rows = _rows_by_header_width(rows[0])
+    # The paper's date may be in the line just above the first cell, too.
+    return _finish(rows, lines[:first], today)
+
+
+def _looks_like_prose(line: str) -> bool:
+    return len(line.split()) > 12
+
+
+def _rows_by_header_width(cells: list[str]) -> list[list[str]]:
+    width = 0
+    while width < len(cells) and column_role(cells[width]):
+        width += 1
+    if width < 2:
+        return []
+    return [cells[i:i + width] for i in range(0, len(cells), width)]
+
+
+# -- cells separated by blank lines -------------------------------------------
+
+def parse_blank_cells(text: str, today: date) -> ParsedPaper | None:
+    paragraphs: list[tuple[int, str]] = []   # (first line index, text)
+    current: list[str] = []
+    lines = text.split("\n")
+    start = 0
+    for i, line in enumerate(lines + [""]):
+        if line.strip():
+            if not current:
+                start = i
+            current.append(line.strip())
+        elif current:
+            paragraphs.append((start, " ".join(current)))
+            current = []
+    # The header: the longest run of paragraphs that are all column names.
+    best = None
+    i = 0
+    while i < len(paragraphs):
+        j = i
+        while j < len(paragraphs) and len(paragraphs[j][1]) < 40 and column_role(paragraphs[j][1]):
+            j += 1
+        if j - i >= 3 and (best is None or j - i > best[1] - best[0]):
+            roles = {column_role(p) for _, p in paragraphs[i:j]}
+            if "text" in roles:
+                best = (i, j)
+        i = max(j, i + 1)
+    if best is None:
+        return None
+    h0, h1 = best
+    header = [p for _, p in paragraphs[h0:h1]]
+    width = len(header)
+    number_first = column_role(header[0]) == "number"
+    cells = [p for _, p in paragraphs[h1:]]
+    rows: list[list[str]] = [header]
+    row: list[str] = []
+    for cell in cells:
+        is_ref = clean_ref(cell) is not None
+        if number_first:
+            if is_ref and (not row or len(row) >= max(2, width // 2)):
+                if row:
+                    rows.append(row)
+                row = [cell]
+                continue
+            if not row:
+                if len(rows) > 1:
+                    break  # past the table
+                continue
+            if len(row) >= width:
+                rows.append(row)
+                row = []
+                if MONTH_HEADING.match(cell) or cell.isupper():
+                    continue
+                break  # a complete row followed by something that is not a row: the table ended
+            row.append(cell)
+        else:
+            row.append(cell)
+            if len(row) == width:
+                rows.append(row)
+                row = []
+    if row:
+        rows.append(row)
+    preamble = lines[:paragraphs[h0][0]]
+    return _finish(rows, preamble, today)
+
+
+# -- fixed-width columns --------------------------------------------------------
+
+_GAP = re.compile(r"\S+(?: \S+)*")
+
+
+def _chunks(line: str) -> list[tuple[int, str]]:
+    """Runs of text separated by two or more spaces, with where each starts."""
+    return [(m.start(), m.group(0)) for m in _GAP.finditer(line.replace("\t", "    "))]
+
+
+def _header_line(line: str) -> list[tuple[int, str]] | None:
+    chunks = _chunks(line)
+    if len(chunks) < 3:
+        return None
+    roles = [column_role(c) for _, c in chunks]
+    if sum(1 for r in roles if r) < 3 or "text" not in roles:
+        return None
+    if sum(1 for r in roles if r) < len(chunks) - 1:
+        return None
+    return chunks
+
+
+def parse_fixed_width(text: str, today: date) -> ParsedPaper | None:
+    lines = text.replace("\t", "    ").split("\n")
+    header_at = next((i for i, line in enumerate(lines) if _header_line(line)), None)
+    if header_at is None:
+        return None
+    header = _header_line(lines[header_at])
+    starts = [p for p, _ in header]
+    names = [c for _, c in header]
+    roles = [column_role(c) for c in names]
+    number_col = roles.index("number") if "number" in roles else None
+    text_col = roles.index("text")
+    rows: list[list[list[str]]] = []
+    for line in lines[header_at + 1:]:
+        if not line.strip() or _PAGE.match(line):
+            continue
+        if (again := _header_line(line)) is not None:
+            starts = [p for p, _ in again]   # a new page may shift the columns a little
+            continue
+        cells = _assign(line, starts)
+        filled = [i for i, c in enumerate(cells) if c]
+        if len(filled) == 1:
+            only = cells[filled[0]]
+            if MONTH_HEADING.match(only) or (only.isupper() and len(only.split()) <= 6):
+                continue  # a group heading between rows
+        if _spans(line, starts) and (number_col is None or cells[number_col]
+                                      and clean_ref(cells[number_col]) is None):
+            break  # a full-width paragraph: prose after the table
+        if number_col is not None:
+            starts_row = bool(cells[number_col]) and clean_ref(cells[number_col]) is not None
+        else:
+            starts_row = bool(cells[text_col]) and cells[text_col][:1].isupper() and any(
+                cells[i] for i in filled if i != text_col)
+        if starts_row or not rows:
+            if not starts_row and number_col is not None:
+                continue
+            rows.append([[c] if c else [] for c in cells])
+        else:
+            for i, c in enumerate(cells):
+                if c:
+                    rows[-1][i].append(c)
+    if not rows:
+        return None
+    table = [names] + [["\n".join(parts) for parts in row] for row in rows]
+    return _finish(table, lines[:header_at], today)
+
+
+def _spans(line: str, starts: list[int]) -> bool:
+    """Does one run of text cross two or more column starts (prose, not a cell)?"""
+    for pos, chunk in _chunks(line):
+        inside = [s for s in starts if pos < s < pos + len(chunk)]
+        if len(inside) >= 2:
+            return True
+    return False
+
+
+def _assign(line: str, starts: list[int]) -> list[str]:
+    cells = [""] * len(starts)
+    for pos, chunk in _chunks(line):
+        # A chunk may hold two cells separated by one space where a cell filled its column.
+        pieces = [(pos, chunk)]
+        for s in starts:
+            for k, (p, c) in enumerate(pieces):
+                cut = s - p
+                if 0 < cut < len(c) and c[cut - 1] == " " and len(pieces) < 8:
+                    pieces[k:k + 1] = [(p, c[:cut - 1]), (s, c[cut:])]
+                    break
+        for p, c in pieces:
+            col = max((i for i, s in enumerate(starts) if s <= p + 2), default=0)
+            cells[col] = squeeze(f"{cells[col]} {c}")
+    return cells

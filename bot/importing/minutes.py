@@ -1,0 +1,154 @@
+"""Decisions in minutes: "RESOLVED: 1. … 2. …", "Resolved – That (1) … (2) …",
+"AGREED that …" lines. The paper's kind is "decisions"; each one can become an action.
+
+Text rule: a decision's text is what follows its number, as written ("That the
+policy be approved."). Where the stem "That" is shared by numbered parts
+("Resolved – That (1) … (2) …") it is left off the parts; an unnumbered
+"AGREED that X" or "RESOLVED – That X" keeps only X. Unnumbered decisions are
+numbered 1, 2, 3 … in the order they appear. "(Action: Head of X)" names owners,
+"… by 30 June" a due date.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from .cleaning import ends_sentence, squeeze
+from .common import LINE_START, find_due_in_prose, find_paper_date, key, line_number, owners_from
+from .model import ImportedItem, ParsedPaper
+
+_TRIGGER = re.compile(
+    r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?(?P<word>RESOLVED|Resolved|AGREED|Agreed|DECIDED|Decided"
+    r"|RESOLVED\s+UNANIMOUSLY)\b(?:\s*(?:[:\u2013\u2014-]|\b(?i:that)\b)\s*)*(?P<rest>.*)$")
+_THAT = re.compile(r"^(?:that|That|THAT)\b[\s:\u2013\u2014-]*")
+_BULLET = re.compile(r"^\s*[\u00b7\u2022\u25aa\u25cf*\-\u2013]\s+")
+_INLINE_PARTS = re.compile(r"(?:^|\s)\((\d{1,2}|[a-z]|[ivx]{1,4})\)\s+")
+_ACTION = re.compile(r"\s*\(?\b(?:Action|Lead|Owner)s?\s*(?:by)?\s*:\s*(?P<who>[^()]+?)\)?\s*\.?\s*$")
+
+
+def parse_minutes(text: str, today: date) -> ParsedPaper | None:
+    lines = text.split("\n")
+    paper_date = find_paper_date(lines, today)
+    found: list[tuple[str | None, str]] = []   # (number or None, text)
+    i = 0
+    while i < len(lines):
+        m = _TRIGGER.match(lines[i])
+        if not m or not _is_trigger(m):
+            i += 1
+            continue
+        stem_that = bool(re.search(r"(?i)\bthat\b", lines[i][:m.start("rest")]))
+        rest = m.group("rest").strip()
+        i += 1
+        parts, i = _block(rest, lines, i, stem_that)
+        found.extend(parts)
+    if not found:
+        return None
+    items: list[ImportedItem] = []
+    seen: set[tuple[str, str]] = set()
+    counter = 0
+    for number, body in found:
+        body = re.sub(r"[;,]\s*(?:and|or)?\s*$", "", body.strip()).strip()
+        if not body:
+            continue
+        if number is None:
+            counter += 1
+            number = str(counter)
+        ident = (number, key(body))
+        if ident in seen:
+            continue  # the same decision printed twice (decision and minutes panels)
+        seen.add(ident)
+        owners: list[str] = []
+        if (a := _ACTION.search(body)) and "\n" not in a.group("who"):
+            owners = owners_from(a.group("who"))
+            body = body[:a.start()].rstrip()
+        items.append(ImportedItem(number=number, text=body, owners=owners,
+                                  due=find_due_in_prose(body, paper_date, today)))
+    if not items:
+        return None
+    problems = [f"Decision {i.number}: no owner found" for i in items if not i.owners]
+    return ParsedPaper(items=items, paper_date=paper_date, problems=problems, kind="decisions")
+
+
+def _is_trigger(m: re.Match) -> bool:
+    word = m.group("word")
+    rest = m.group("rest")
+    if word.isupper() or word.startswith("Resolved") or word.startswith("Decided"):
+        return True
+    # "Agreed that …" in prose is a decision only when it starts the line.
+    return bool(re.match(r"(?i)that\b", rest)) or not rest or bool(line_number(rest))
+
+
+def _block(rest: str, lines: list[str], i: int, stem_that: bool):
+    parts: list[tuple[str | None, str]] = []
+    current: list[str] | None = None
+    number: str | None = None
+    family = None
+
+    def flush():
+        if current is not None:
+            parts.append((number, "\n".join(current)))
+
+    if rest:
+        inline = _split_inline(rest)
+        if inline:
+            return inline, i
+        found = line_number(rest)
+        if found:
+            number, current = found[0], [found[1]]
+            family = _family(rest)
+        else:
+            return [(None, _THAT.sub("", rest))], i
+    while i < len(lines):
+        s = lines[i].strip()
+        if not s:
+            i += 1
+            continue
+        if _TRIGGER.match(lines[i]) and _is_trigger(_TRIGGER.match(lines[i])):
+            break
+        found = line_number(s)
+        if found and (family is None or _family(s) == family):
+            flush()
+            family = family or _family(s)
+            number, current = found[0], [found[1]]
+            i += 1
+            continue
+        if current is None:
+            if stem_that or re.match(r"(?i)that\b", s):
+                # "Resolved\nThat the report be noted." — one unnumbered decision.
+                inline = _split_inline(s)
+                if inline:
+                    return inline, i + 1
+                current, number = [_THAT.sub("", s)], None
+                i += 1
+                continue
+            break
+        if _BULLET.match(s):
+            current.append(s)
+        elif not ends_sentence(current[-1]) or s[:1].islower():
+            current[-1] = f"{current[-1]} {s}"
+        else:
+            break
+        i += 1
+    flush()
+    return parts, i
+
+
+def _family(line: str) -> str:
+    m = LINE_START.match(line)
+    if not m:
+        return ""
+    for group in ("w", "br", "code", "dotted", "plain"):
+        if m.group(group):
+            return group + (":a" if m.group(group)[:1].isalpha() else "")
+    return ""
+
+
+def _split_inline(text: str) -> list[tuple[str, str]] | None:
+    """ "That (1) the report be noted; (2) the Director report back." in one paragraph."""
+    marks = list(_INLINE_PARTS.finditer(text))
+    if len(marks) < 2 or marks[0].start() > 12:
+        return None
+    out = []
+    for m, nxt in zip(marks, marks[1:] + [None]):
+        out.append((m.group(1), squeeze(text[m.end():nxt.start() if nxt else len(text)])))
+    return out

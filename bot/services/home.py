@@ -1,0 +1,141 @@
+"""The App Home tab: a person's own open items (overdue first), their committees' next
+meetings, and the decision letters awaiting their acknowledgement.
+
+Published directly when the person opens the tab, and queued through the outbox
+(views.publish) in the same transaction as a change to one of their items."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import enqueue
+from bot.services.committees import visible_committees
+from bot.services.context import Ctx
+from bot.status import OPEN
+from models.delivery import OutboxMessage
+from models.meetings import Letter, LetterRecipient, Meeting
+from models.tables import Committee, Item, ItemOwner, RoleHolder
+
+HOME_ITEMS = 15       # own items listed; the rest are counted
+HOME_MEETINGS = 5
+HOME_LETTERS = 5
+DEFAULT_TZ = ZoneInfo("Europe/London")
+
+
+class _NoDirectory:
+    """Without Slack to ask, a private committee is hidden (the safe answer)."""
+
+    async def is_admin(self, user_id: str) -> bool:
+        return False
+
+    async def private_channels_of(self, user_id: str) -> frozenset[str]:
+        return frozenset()
+
+
+@dataclass
+class AwaitingLetter:
+    recipient: LetterRecipient
+    letter: Letter
+    committee: Committee
+
+
+@dataclass
+class HomeData:
+    items: list[Item] = field(default_factory=list)        # own open items, overdue first
+    more_items: int = 0
+    meetings: list[Meeting] = field(default_factory=list)  # the next meeting of each committee
+    letters: list[AwaitingLetter] = field(default_factory=list)
+    more_letters: int = 0
+    now: datetime | None = None
+
+
+def overdue_first(items: list[Item], today: date) -> list[Item]:
+    """Overdue (most overdue first), then the rest soonest due first, undated last."""
+    def key(i: Item):
+        overdue = i.due is not None and i.due < today
+        return (not overdue, i.due is None, i.due or date.max, i.full_ref)
+    return sorted(items, key=key)
+
+
+async def home_data(session: AsyncSession, team_id: str, user_id: str, now: datetime, tz: ZoneInfo,
+                    directory=None) -> HomeData:
+    ctx = Ctx(team_id=team_id, user_id=user_id, channel_id=None, now=now, tz=tz,
+              directory=directory if directory is not None else _NoDirectory())
+    committees = await visible_committees(session, ctx)
+    ids = [c.id for c in committees]
+    data = HomeData(now=now)
+    if ids:
+        held = select(RoleHolder.role_id).where(RoleHolder.user_id == user_id, RoleHolder.ended_at.is_(None))
+        mine = list(await session.scalars(select(Item).where(
+            Item.team_id == team_id, Item.committee_id.in_(ids), Item.status.in_(OPEN),
+            exists().where(ItemOwner.item_id == Item.id, ItemOwner.role_id.in_(held)))))
+        mine = overdue_first(mine, ctx.today)
+        data.items, data.more_items = mine[:HOME_ITEMS], max(0, len(mine) - HOME_ITEMS)
+        meetings = await session.scalars(select(Meeting).where(
+            Meeting.team_id == team_id, Meeting.committee_id.in_(ids), Meeting.closed_at.is_(None),
+            Meeting.ends_at >= now).order_by(Meeting.starts_at, Meeting.id))
+        seen: set[int] = set()
+        for meeting in meetings:
+            if meeting.committee_id not in seen and len(data.meetings) < HOME_MEETINGS:
+                seen.add(meeting.committee_id)
+                data.meetings.append(meeting)
+    # Letters sent to them (as a partner-agency contact) that they haven't acknowledged.
+    rows = list(await session.execute(
+        select(LetterRecipient, Letter, Committee).join(Letter, Letter.id == LetterRecipient.letter_id)
+        .join(Committee, Committee.id == Letter.committee_id)
+        .where(Letter.team_id == team_id, LetterRecipient.user_id == user_id, LetterRecipient.kind == "contact",
+               LetterRecipient.acknowledged_at.is_(None))
+        .order_by(Letter.sent_at.desc(), Letter.id.desc())))
+    data.letters = [AwaitingLetter(r, letter, c) for r, letter, c in rows[:HOME_LETTERS]]
+    data.more_letters = max(0, len(rows) - HOME_LETTERS)
+    return data
+
+
+async def home_view(session: AsyncSession, team_id: str, user_id: str, now: datetime, tz: ZoneInfo,
+                    directory=None) -> dict:
+    """The Home tab as a views.publish view."""
+    from bot import messages
+
+    data = await home_data(session, team_id, user_id, now, tz, directory)
+    msg = messages.home(data, now.astimezone(tz).date(), tz)
+    return {"type": "home", "blocks": msg.to_blocks()}
+
+
+async def queue_home_refresh(session: AsyncSession, team_id: str, user_ids, now: datetime, *,
+                             tz: ZoneInfo | None = None, directory=None) -> int:
+    """Queue a fresh Home tab for each person, built now, inside the caller's transaction.
+    A second refresh for the same person at the same instant replaces the first while unsent."""
+    tz = tz or DEFAULT_TZ
+    queued = 0
+    for user_id in dict.fromkeys(u for u in user_ids if u):
+        view = await home_view(session, team_id, user_id, now, tz, directory)
+        key = f"home:{user_id}:{now.astimezone(timezone.utc).isoformat()}"
+        if await enqueue(session, team_id=team_id, key=key, channel=user_id, payload={"view": view}, now=now,
+                         method="views.publish"):
+            queued += 1
+        else:
+            await session.execute(update(OutboxMessage).where(
+                OutboxMessage.key == key[:300], OutboxMessage.sent_at.is_(None),
+                OutboxMessage.in_flight_since.is_(None)).values(payload={"view": view}))
+    return queued
+
+
+async def refresh_item_owners(session: AsyncSession, ctx: Ctx, item: Item, role_ids=()) -> int:
+    """After a change to an item: refresh the Home of everyone holding one of its owning
+    roles, now or (role_ids) before the change."""
+    ids = {o.role_id for o in item.owners} | set(role_ids)
+    if not ids:
+        return 0
+    users = list(await session.scalars(
+        select(RoleHolder.user_id).where(RoleHolder.role_id.in_(ids), RoleHolder.ended_at.is_(None),
+                                         RoleHolder.user_id.is_not(None))
+        .order_by(RoleHolder.started_at, RoleHolder.id)))
+    return await queue_home_refresh(session, ctx.team_id, users, ctx.now, tz=ctx.tz, directory=ctx.directory)
+
+
+__all__ = ["AwaitingLetter", "HomeData", "home_data", "home_view", "overdue_first", "queue_home_refresh",
+           "refresh_item_owners"]

@@ -1,0 +1,494 @@
+"""Partner agencies and the chair's decision letter (seeds/002 recommendations 5 and 6).
+
+After each meeting the chair writes to senior officers of every member agency with the
+key decisions and the action to be taken; the committee gets a copy through its
+officers, and the app keeps the evidence of dissemination: per recipient, when the
+letter was delivered and when it was acknowledged.
+
+Sending only *queues* messages in the outbox, in the same transaction that records the
+letter and its recipients; the dispatcher delivers them, and `record_delivery` (an
+`on_sent` hook) notes each delivery time. `chase_unacknowledged` is scheduled work: a
+plain function of `now` with deterministic outbox keys, safe to run twice or in two
+processes at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import enqueue
+from bot.parsing import QUOTES
+from bot.services import audit
+from bot.services.committees import (can_see, committee_roles_of, require_channel_committee)
+from bot.services.context import Ctx
+from bot.services.errors import NotAllowed, NotFound, UserError
+from bot.workdays import WORKING_HOUR, is_working_day, working_days_between
+from models.delivery import OutboxMessage
+from models.meetings import Agency, AgencyContact, Letter, LetterRecipient, Meeting
+from models.tables import Committee, Item, Role, RoleHolder
+
+CHASE_AFTER_WORKING_DAYS = 3
+MAX_LETTER = 3000  # a modal's text input holds at most this many characters
+AGENCY_EXAMPLE = '`/scrutiny agency add "Essex Police" @bob`'
+
+# A contact in `/scrutiny agency add`: a mention, a Slack-escaped mailto, or a plain address.
+_CONTACT_RE = re.compile(
+    r"<@(?P<user>[UW][A-Z0-9]+)(?:\|[^>]*)?>"
+    r"|<mailto:(?P<mailto>[^|>]+)(?:\|[^>]*)?>"
+    r"|(?P<email>[^\s<>\"',;()]+@[^\s<>\"',;()]+\.[^\s<>\"',;()]+)")
+_EMAIL_OK = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+# ---- agencies -----------------------------------------------------------------------
+
+@dataclass
+class ContactSpec:
+    """A contact as typed: a Slack user, or a person known only by name and email."""
+    user_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+def _leftover_name(text: str) -> str:
+    text = " ".join(text.replace('"', " ").split())
+    text = re.sub(r"^(?:and\b|[,;:()&]|\s)+|(?:\band|[,;:()&]|\s)+$", "", text, flags=re.I)
+    return text.strip()
+
+
+def parse_agency_add(text: str) -> tuple[str, list[ContactSpec]]:
+    """`"Essex Police" @bob Jane Smith <mailto:jane@essex.police.uk|jane@essex.police.uk>`."""
+    text = (text or "").translate(QUOTES).strip()
+    m = re.match(r'^"([^"]+)"\s*(.*)$', text, re.S)
+    if m:
+        name, rest = m.group(1), m.group(2)
+    else:
+        first = _CONTACT_RE.search(text)
+        name, rest = (text[:first.start()], text[first.start():]) if first else (text, "")
+    name = " ".join(name.split()).strip(" ,;:")
+    if not name:
+        raise UserError(f"Name the agency, then its contacts: {AGENCY_EXAMPLE}.")
+    if len(name) > 200:
+        raise UserError("That agency name is too long: keep it under 200 characters.")
+    contacts: list[ContactSpec] = []
+    pos = 0
+    for token in _CONTACT_RE.finditer(rest):
+        label = _leftover_name(rest[pos:token.start()])
+        pos = token.end()
+        if token.group("user"):
+            if label:
+                raise UserError(f"I need an email address for “{label[:60]}”, e.g. "
+                                f"`Jane Smith jane.smith@essex.police.uk`, or mention a Slack user.")
+            contacts.append(ContactSpec(user_id=token.group("user")))
+            continue
+        email = (token.group("mailto") or token.group("email")).strip().lower()
+        if not _EMAIL_OK.match(email) or len(email) > 320:
+            raise UserError(f"“{email[:60]}” doesn't look like an email address.")
+        contacts.append(ContactSpec(name=label[:200] or None, email=email))
+    tail = _leftover_name(rest[pos:])
+    if tail:
+        raise UserError(f"I need an email address for “{tail[:60]}”, e.g. `Jane Smith jane.smith@essex.police.uk`, "
+                        f"or mention a Slack user: {AGENCY_EXAMPLE}.")
+    return name, contacts
+
+
+async def _may_manage_agencies(session: AsyncSession, ctx: Ctx, committee: Committee) -> bool:
+    if await committee_roles_of(session, ctx, committee):
+        return True
+    return await ctx.directory.is_admin(ctx.user_id)
+
+
+async def add_agency(session: AsyncSession, ctx: Ctx, name: str,
+                     contacts: list[ContactSpec]) -> tuple[Agency, bool, list[AgencyContact]]:
+    """Add a partner agency to this channel's committee (or contacts to an existing one).
+    Returns (agency, created, contacts added). Admins, the chair and officers only."""
+    committee = await require_channel_committee(session, ctx)
+    if not await _may_manage_agencies(session, ctx, committee):
+        raise NotAllowed(f"Only the chair and officers of {committee.name}, or an admin, can add partner agencies.")
+    agencies = list(await session.scalars(select(Agency).where(Agency.committee_id == committee.id)))
+    agency = next((a for a in agencies if a.name.lower() == name.lower()), None)
+    created = agency is None
+    if created:
+        agency = Agency(team_id=ctx.team_id, committee_id=committee.id, name=name, created_at=ctx.now, contacts=[])
+        session.add(agency)
+        await session.flush()
+        audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="agency",
+                     entity_id=agency.id, action="create", after={"name": name, "committee": committee.code})
+    added: list[AgencyContact] = []
+    for spec in contacts:
+        same = next((c for c in agency.contacts + added if c.active and (
+            (spec.user_id and c.user_id == spec.user_id) or
+            (spec.email and c.email and c.email.lower() == spec.email))), None)
+        if same is not None:
+            if spec.name and not same.name:
+                same.name = spec.name
+            continue
+        contact = AgencyContact(agency_id=agency.id, user_id=spec.user_id, name=spec.name, email=spec.email,
+                                active=True, created_at=ctx.now)
+        session.add(contact)
+        added.append(contact)
+    if added:
+        await session.flush()
+        audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="agency",
+                     entity_id=agency.id, action="add_contacts",
+                     after={"contacts": [contact_label(c) for c in added]})
+        await session.refresh(agency, ["contacts"])
+    return agency, created, added
+
+
+async def list_agencies(session: AsyncSession, ctx: Ctx) -> tuple[Committee, list[Agency]]:
+    committee = await require_channel_committee(session, ctx)
+    if not await can_see(ctx, committee):
+        raise NotAllowed("You can't see this committee.")
+    agencies = list(await session.scalars(
+        select(Agency).where(Agency.committee_id == committee.id, Agency.team_id == ctx.team_id)
+        .order_by(Agency.name)))
+    return committee, agencies
+
+
+def contact_label(c) -> str:
+    """A contact or recipient for people to read: a mention, or "Name <email>"."""
+    if c.user_id:
+        return f"<@{c.user_id}>"
+    if c.name and c.email:
+        return f"{c.name} <{c.email}>"
+    return c.name or c.email or "someone"
+
+
+# ---- who a letter goes to -------------------------------------------------------------
+
+@dataclass
+class PlannedRecipient:
+    kind: str                  # channel | contact | officer
+    agency: str | None = None
+    user_id: str | None = None
+    channel_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+    @property
+    def by_email(self) -> bool:
+        return self.kind != "channel" and not self.user_id
+
+
+async def committee_role_holders(session: AsyncSession, committee_id: int, kind: str) -> list[RoleHolder]:
+    """Current holders of the committee's chair or officer role(s)."""
+    return list(await session.scalars(
+        select(RoleHolder).join(Role, Role.id == RoleHolder.role_id).where(
+            Role.committee_id == committee_id, Role.kind == kind, RoleHolder.ended_at.is_(None))
+        .order_by(RoleHolder.started_at, RoleHolder.id)))
+
+
+async def plan_recipients(session: AsyncSession, committee: Committee) -> list[PlannedRecipient]:
+    """The channel, each active agency contact, then each committee officer — each person once."""
+    planned: list[PlannedRecipient] = []
+    if committee.channel_id:
+        planned.append(PlannedRecipient(kind="channel", channel_id=committee.channel_id))
+    seen_users: set[str] = set()
+    seen_emails: set[str] = set()
+
+    def fresh(user_id, email) -> bool:
+        if user_id:
+            if user_id in seen_users:
+                return False
+            seen_users.add(user_id)
+            return True
+        key = (email or "").lower()
+        if key and key in seen_emails:
+            return False
+        seen_emails.add(key)
+        return True
+
+    agencies = await session.scalars(select(Agency).where(Agency.committee_id == committee.id).order_by(Agency.name))
+    for agency in agencies:
+        for c in agency.contacts:
+            if c.active and (c.user_id or c.email) and fresh(c.user_id, c.email):
+                planned.append(PlannedRecipient(kind="contact", agency=agency.name, user_id=c.user_id,
+                                                name=c.name, email=c.email))
+    for h in await committee_role_holders(session, committee.id, "officer"):
+        if (h.user_id or h.email) and fresh(h.user_id, h.email):
+            planned.append(PlannedRecipient(kind="officer", user_id=h.user_id, name=h.name, email=h.email))
+    return planned
+
+
+# ---- the letter -------------------------------------------------------------------------
+
+@dataclass
+class Draft:
+    committee: Committee
+    meeting: Meeting | None
+    text: str
+    recipients: list[PlannedRecipient] = field(default_factory=list)
+
+
+async def require_letter_writer(session: AsyncSession, ctx: Ctx, committee: Committee) -> None:
+    """Chairs and officers of the committee write and send its letters."""
+    if not await committee_roles_of(session, ctx, committee):
+        raise NotAllowed(f"Only the chair or an officer of {committee.name} can send its decision letter.")
+
+
+async def last_meeting(session: AsyncSession, committee: Committee, now: datetime) -> Meeting | None:
+    """The most recent meeting that has started (closed or not)."""
+    return (await session.scalars(
+        select(Meeting).where(Meeting.committee_id == committee.id, Meeting.team_id == committee.team_id,
+                              Meeting.starts_at <= now)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1))).first()
+
+
+def long_date(d) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+async def _owner_phrase(ctx: Ctx, item: Item) -> str:
+    """Plain words for an item's owners ("Cabinet Member (Carol Cabinet)"), for a letter."""
+    parts = []
+    for o in item.owners:
+        holders = []
+        for h in o.role.current_holders:
+            if h.user_id:
+                holders.append(await ctx.directory.display_name(h.user_id))
+            elif h.name or h.email:
+                holders.append(h.name or h.email)
+        if o.role.kind == "person":
+            parts.append(", ".join(holders) or o.role.name)
+        else:
+            parts.append(f"{o.role.name} ({', '.join(holders)})" if holders else o.role.name)
+    return " and ".join(parts) or "No owner yet"
+
+
+async def compose(session: AsyncSession, ctx: Ctx, committee: Committee, meeting: Meeting) -> str:
+    """The letter as the form prefills it: decisions, then actions arising by owner."""
+    local = meeting.starts_at.astimezone(ctx.tz)
+    lines = ["Dear colleagues,", "",
+             f"The {committee.name} met on {long_date(local.date())}. This letter sets out the key decisions "
+             "and the action to be taken.", ""]
+    decisions = list(meeting.decisions)
+    if decisions:
+        lines.append("Resolved – That")
+        lines += [f"({d.number}) {' '.join(d.text.split())}" for d in decisions]
+    else:
+        lines.append("No decisions were recorded at this meeting.")
+    lines.append("")
+    actions = list(await session.scalars(
+        select(Item).where(Item.meeting_id == meeting.id, Item.team_id == committee.team_id)
+        .order_by(Item.seq, Item.id)))
+    if actions:
+        lines.append("Actions arising")
+        groups: OrderedDict[str, list[Item]] = OrderedDict()
+        for item in actions:
+            groups.setdefault(await _owner_phrase(ctx, item), []).append(item)
+        for owner, owned in groups.items():
+            lines.append(f"{owner}:")
+            for item in owned:
+                due = f"by {long_date(item.due)}" if item.due else "no due date yet"
+                lines.append(f"• {item.ref}: {' '.join(item.text.split())} — {due}")
+        lines.append("")
+    else:
+        lines += ["No new actions arose from this meeting.", ""]
+    signer = await ctx.directory.display_name(ctx.user_id)
+    roles = await committee_roles_of(session, ctx, committee)
+    lines += ["Please acknowledge receipt of this letter.", "", "Yours sincerely,", signer,
+              f"{'Chair' if 'chair' in roles else 'on behalf of the Chair'}, {committee.name}"]
+    text = "\n".join(lines)
+    if len(text) > MAX_LETTER:
+        text = text[:MAX_LETTER - 1].rstrip() + "…"
+    return text
+
+
+async def draft_letter(session: AsyncSession, ctx: Ctx) -> Draft:
+    """What `/letter` opens: a letter prefilled from the committee's last meeting."""
+    committee = await require_channel_committee(session, ctx)
+    await require_letter_writer(session, ctx, committee)
+    meeting = await last_meeting(session, committee, ctx.now)
+    if meeting is None:
+        raise UserError(f"{committee.name} has no meeting yet to write about. "
+                        "Schedule one with `/meeting new 3 June 2026 10:00`.")
+    return Draft(committee, meeting, await compose(session, ctx, committee, meeting),
+                 await plan_recipients(session, committee))
+
+
+async def load_for_form(session: AsyncSession, ctx: Ctx, committee_id: int,
+                        meeting_id: int | None) -> tuple[Committee, Meeting | None, list[PlannedRecipient]]:
+    """Check a submitted form's committee (and meeting) again: rights may have changed."""
+    committee = await session.get(Committee, committee_id)
+    if committee is None or committee.team_id != ctx.team_id:
+        raise NotFound("That committee no longer exists. Run `/letter` again.")
+    await require_letter_writer(session, ctx, committee)
+    meeting = await session.get(Meeting, meeting_id) if meeting_id else None
+    if meeting is not None and meeting.committee_id != committee.id:
+        raise NotFound("That meeting doesn't belong to this committee. Run `/letter` again.")
+    return committee, meeting, await plan_recipients(session, committee)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.strip().encode()).hexdigest()[:16]
+
+
+def clean_letter(text: str | None) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise UserError("The letter is empty: write something to send.")
+    if len(text) > MAX_LETTER:
+        raise UserError(f"The letter is too long ({len(text):,} characters): keep it under {MAX_LETTER:,}.")
+    return text
+
+
+async def send_letter(session: AsyncSession, ctx: Ctx, committee: Committee, meeting: Meeting | None,
+                      text: str, render=None) -> tuple[Letter, bool]:
+    """Record the letter and its recipients and queue every message, in one transaction.
+
+    `render` builds the payloads: render(kind, letter, committee, meeting, recipient, recipients, tz)
+    -> {"text":…, "blocks":…}. Returns (letter, sent_now); a second press of Send with the same
+    text within ten minutes finds the letter already sent and queues nothing."""
+    text = clean_letter(text)
+    await require_letter_writer(session, ctx, committee)
+    if render is None:
+        from bot.letter_messages import letter_payload as render
+    recent = (await session.scalars(
+        select(Letter).where(Letter.committee_id == committee.id, Letter.sent_by == ctx.user_id,
+                             Letter.sent_at >= ctx.now - timedelta(minutes=10))
+        .order_by(Letter.id.desc()))).all()
+    for earlier in recent:
+        if earlier.text == text and earlier.meeting_id == (meeting.id if meeting else None):
+            return earlier, False
+    letter = Letter(team_id=ctx.team_id, committee_id=committee.id, meeting_id=meeting.id if meeting else None,
+                    text=text, sent_by=ctx.user_id, sent_at=ctx.now, recipients=[])
+    session.add(letter)
+    await session.flush()
+    rows: list[LetterRecipient] = []
+    for p in await plan_recipients(session, committee):
+        row = LetterRecipient(letter_id=letter.id, kind=p.kind, agency=p.agency, user_id=p.user_id,
+                              channel_id=p.channel_id, name=p.name, email=p.email)
+        session.add(row)
+        rows.append(row)
+    await session.flush()
+    for row in rows:
+        if row.kind == "channel":
+            row.outbox_key = f"letter:{letter.id}:channel"
+            target = row.channel_id
+        elif row.user_id:
+            row.outbox_key = f"letter:{letter.id}:{row.id}"
+            target = row.user_id
+        else:
+            continue  # known only by email: listed as "send by email", nothing to queue
+        await enqueue(session, team_id=ctx.team_id, key=row.outbox_key, channel=target, now=ctx.now,
+                      payload=render(row.kind, letter, committee, meeting, row, rows, ctx.tz))
+    await session.flush()
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="letter",
+                 entity_id=letter.id, action="send",
+                 after={"committee": committee.code, "meeting_id": letter.meeting_id, "text": text,
+                        "recipients": [{"kind": r.kind, "agency": r.agency, "to": contact_label(r)
+                                        if r.kind != "channel" else r.channel_id} for r in rows]})
+    await session.refresh(letter, ["recipients"])
+    return letter, True
+
+
+async def record_delivery(db, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
+    """Dispatcher.on_sent hook: note when a letter's message reached its recipient."""
+    if not row.key.startswith("letter:"):
+        return
+    async with db.session() as s, s.begin():
+        sent_at = await s.scalar(select(OutboxMessage.sent_at).where(OutboxMessage.key == row.key))
+        values = {"delivered_at": sent_at or datetime.now().astimezone()}
+        await s.execute(update(LetterRecipient).where(
+            LetterRecipient.outbox_key == row.key, LetterRecipient.delivered_at.is_(None)).values(**values))
+
+
+# ---- acknowledgement and status -------------------------------------------------------
+
+async def acknowledge(session: AsyncSession, ctx: Ctx, recipient_id: int) -> tuple[Letter, LetterRecipient, bool]:
+    """The contact pressed "Acknowledge receipt". Returns (letter, recipient, newly acknowledged)."""
+    recipient = await session.get(LetterRecipient, recipient_id)
+    letter = await session.get(Letter, recipient.letter_id) if recipient is not None else None
+    if recipient is None or letter is None or letter.team_id != ctx.team_id:
+        raise NotFound("That letter no longer exists.")
+    if recipient.user_id != ctx.user_id:
+        raise NotAllowed("Only the person this letter was sent to can acknowledge it.")
+    result = await session.execute(
+        update(LetterRecipient).where(LetterRecipient.id == recipient.id, LetterRecipient.acknowledged_at.is_(None))
+        .values(acknowledged_at=ctx.now))
+    newly = result.rowcount == 1
+    await session.refresh(recipient)
+    if newly:
+        audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="letter",
+                     entity_id=letter.id, action="acknowledge",
+                     before={"recipient_id": recipient.id, "acknowledged_at": None},
+                     after={"recipient_id": recipient.id, "acknowledged_at": ctx.now})
+    return letter, recipient, newly
+
+
+async def latest_letter(session: AsyncSession, ctx: Ctx) -> tuple[Committee, Letter | None]:
+    committee = await require_channel_committee(session, ctx)
+    if not await can_see(ctx, committee):
+        raise NotAllowed("You can't see this committee.")
+    letter = (await session.scalars(
+        select(Letter).where(Letter.committee_id == committee.id, Letter.team_id == ctx.team_id)
+        .order_by(Letter.sent_at.desc(), Letter.id.desc()).limit(1))).first()
+    return committee, letter
+
+
+async def letters_awaiting(session: AsyncSession, team_id: str, user_id: str) -> list[tuple[Letter, LetterRecipient]]:
+    """Letters this person has been sent and not yet acknowledged (for the App Home)."""
+    rows = await session.execute(
+        select(Letter, LetterRecipient).join(LetterRecipient, LetterRecipient.letter_id == Letter.id).where(
+            Letter.team_id == team_id, LetterRecipient.user_id == user_id, LetterRecipient.kind == "contact",
+            LetterRecipient.acknowledged_at.is_(None)).order_by(Letter.sent_at.desc()))
+    return [(letter, r) for letter, r in rows]
+
+
+# ---- scheduled: chase the unacknowledged ------------------------------------------------
+
+def unacknowledged(letter: Letter) -> list[LetterRecipient]:
+    return [r for r in letter.recipients if r.kind == "contact" and r.user_id and r.acknowledged_at is None]
+
+
+def by_email(letter: Letter) -> list[LetterRecipient]:
+    return [r for r in letter.recipients if r.kind != "channel" and not r.user_id]
+
+
+async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, render=None) -> int:
+    """On a working day from 09:00 (settings.tz): for each letter sent at least three working
+    days ago and not yet chased, DM the committee's chair who hasn't acknowledged it, once.
+    Returns how many messages were queued. Runs inside the caller's transaction."""
+    local = now.astimezone(settings.tz)
+    today = local.date()
+    if not is_working_day(today) or local.time() < WORKING_HOUR:
+        return 0
+    if render is None:
+        from bot.letter_messages import chase_message as render
+    # Three working days are at least three calendar days: a cheap filter before the exact count.
+    candidates = list(await session.scalars(
+        select(Letter).where(Letter.chased_at.is_(None), Letter.sent_at <= now - timedelta(days=2))
+        .order_by(Letter.id)))
+    queued = 0
+    for letter in candidates:
+        sent_day = letter.sent_at.astimezone(settings.tz).date()
+        if working_days_between(sent_day, today) < CHASE_AFTER_WORKING_DAYS:
+            continue
+        claimed = await session.execute(update(Letter).where(Letter.id == letter.id, Letter.chased_at.is_(None))
+                                        .values(chased_at=now))
+        if claimed.rowcount != 1:
+            continue  # another process chased it a moment ago
+        missing = unacknowledged(letter)
+        if not missing:
+            continue  # everyone acknowledged: nothing to chase
+        committee = await session.get(Committee, letter.committee_id)
+        chairs = [h.user_id for h in await committee_role_holders(session, letter.committee_id, "chair") if h.user_id]
+        chairs = list(dict.fromkeys(chairs)) or [letter.sent_by]
+        payload = render(letter, committee, missing, by_email(letter), settings.tz)
+        for n, user_id in enumerate(chairs):
+            key = f"letter:{letter.id}:chase" if n == 0 else f"letter:{letter.id}:chase:{user_id}"
+            if await enqueue(session, team_id=letter.team_id, key=key, channel=user_id, payload=payload, now=now):
+                queued += 1
+    return queued
+
+
+__all__ = ["ContactSpec", "Draft", "PlannedRecipient", "acknowledge", "add_agency", "by_email",
+           "chase_unacknowledged", "clean_letter", "compose", "contact_label", "draft_letter", "last_meeting",
+           "latest_letter", "letters_awaiting", "list_agencies", "load_for_form", "parse_agency_add",
+           "plan_recipients", "record_delivery", "send_letter", "text_hash", "unacknowledged"]

@@ -1,0 +1,475 @@
+"""Meetings: scheduling one, its numbered decisions and actions arising, closing it, and
+the digest that goes out after it.
+
+- `/meeting new 3 June 2026 10:00` schedules a meeting of the channel's committee (read in
+  settings.tz; two hours long unless said otherwise).
+- The *current* meeting is the latest one that has started and isn't closed; failing
+  that, the next one. Decisions ("Resolved – That (1) …") and actions arising attach to it.
+- Closing a meeting queues its digest to the committee channel and a DM to each owner of a
+  new or changed item, in the same transaction as the close. A meeting nobody closes is
+  closed by `send_overdue_digests` (closed_by "auto") a set time after it ends.
+- Digest keys name the logical message (f"digest:meeting:{id}", f"digest:meeting:{id}:{user}"),
+  so a close racing the scheduled job, or either running twice, still sends each once.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import dates
+from bot.delivery import enqueue
+from bot.parsing import parse_owners
+from bot.services import audit
+from bot.services.committees import (
+    COMMITTEE_ROLE_WORDS, committee_roles_of, get_or_create_role, person_role, require_channel_committee,
+)
+from bot.services.context import Ctx
+from bot.services.errors import NotAllowed, UserError
+from bot.services.items import create_action, rag_of
+from bot.status import OPEN
+from models.meetings import Decision, Meeting
+from models.tables import AuditEvent, Committee, Item, Position, RoleHolder
+
+DEFAULT_LENGTH = timedelta(hours=2)
+MAX_TEXT = 3000
+NEW_EXAMPLE = "`/meeting new 3 June 2026 10:00` (or `next Tuesday 2pm`)"
+ACTION_EXAMPLE = ('`/meeting action Report foster carer numbers owner "Cabinet Member" due 30 September` '
+                  "(or `owner @alice`)")
+
+# A time of day: "10:00", "14:30", "10am", "2.30pm", "noon", optionally after "at".
+_TIME = re.compile(
+    r"(?:(?<=\s)|^)(?:at\s+)?(?:"
+    r"(?P<h1>\d{1,2})(?:[:.](?P<m1>\d{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)(?=\s|$|[,;])"
+    r"|(?P<h2>\d{1,2}):(?P<m2>\d{2})(?:\s*(?:hrs|h))?(?=\s|$|[,;])"
+    r"|(?P<noon>noon|midday))", re.I)
+
+
+# ---- reading what was typed ---------------------------------------------------------
+
+def parse_when(text: str, today: date, tz: ZoneInfo) -> datetime | None:
+    """A meeting's start from "3 June 2026 10:00", "next Tuesday at 2pm", "3/6/2026 14:30":
+    the date read the UK way (bot.dates), the time of day in tz. None if either is missing
+    or unreadable. Returned in UTC."""
+    text = " ".join((text or "").split())
+    found = list(_TIME.finditer(text))
+    if len(found) != 1:
+        return None
+    m = found[0]
+    if m["noon"]:
+        hour, minute = 12, 0
+    elif m["ap"]:
+        hour, minute = int(m["h1"]), int(m["m1"] or 0)
+        if not 1 <= hour <= 12:
+            return None
+        pm = m["ap"].lower().startswith("p")
+        hour = hour % 12 + (12 if pm else 0)
+    else:
+        hour, minute = int(m["h2"]), int(m["m2"])
+    if hour > 23 or minute > 59:
+        return None
+    rest = (text[:m.start()] + " " + text[m.end():]).strip(" ,;")
+    day = dates.parse_date(rest, today) if rest else None
+    if day is None:
+        return None
+    local = datetime.combine(day, time(hour, minute), tzinfo=tz)
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+@dataclass
+class ActionRequest:
+    text: str
+    owners: list            # role names, or ("user", U123)
+    due: date | None
+
+
+_KEYWORD = re.compile(r"(?:(?<=\s)|^)(?P<kw>owners?|due)(?=\s|$)", re.I)
+
+
+def parse_action(text: str, today: date) -> ActionRequest:
+    """"<text> owner <role or @user> due <when>" (either order; due may be left out).
+    The last "owner" and the last "due" are the keywords, so the text may use the words."""
+    text = " ".join((text or "").split())
+    last: dict[str, re.Match] = {}
+    for m in _KEYWORD.finditer(text):
+        last["due" if m["kw"].lower() == "due" else "owner"] = m
+    if "owner" not in last:
+        raise UserError(f"Say who owns the action: {ACTION_EXAMPLE}.")
+    marks = sorted(last.values(), key=lambda m: m.start())
+    body = text[:marks[0].start()].strip(" ,;:–-")
+    parts = {}
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        parts["due" if m["kw"].lower() == "due" else "owner"] = text[m.end():end].strip(" ,;")
+    if not body:
+        raise UserError(f"Say what the action is: {ACTION_EXAMPLE}.")
+    if len(body) > MAX_TEXT:
+        raise UserError(f"That action is too long: keep it under {MAX_TEXT:,} characters.")
+    owners = parse_owners(parts["owner"])
+    if not owners:
+        raise UserError(f"Name the owner after `owner`: {ACTION_EXAMPLE}.")
+    due = None
+    if "due" in parts:
+        due_text = parts["due"]
+        due = dates.parse_date(due_text, today) if due_text else None
+        if due is None:
+            shown = f"“{due_text[:60]}”" if due_text else "an empty due date"
+            raise UserError(f"I couldn't read {shown} as a due date, so nothing was recorded. {dates.DATE_EXAMPLES}")
+    return ActionRequest(body, owners, due)
+
+
+# ---- finding meetings ---------------------------------------------------------------
+
+def _open(committee: Committee):
+    return (Meeting.committee_id == committee.id, Meeting.team_id == committee.team_id,
+            Meeting.closed_at.is_(None))
+
+
+async def current_meeting(session: AsyncSession, committee: Committee, now: datetime) -> Meeting | None:
+    """The latest not-closed meeting that has started; else the next one; else None."""
+    started = (await session.scalars(
+        select(Meeting).where(*_open(committee), Meeting.starts_at <= now)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1))).first()
+    if started is not None:
+        return started
+    return (await session.scalars(
+        select(Meeting).where(*_open(committee), Meeting.starts_at > now)
+        .order_by(Meeting.starts_at, Meeting.id).limit(1))).first()
+
+
+async def last_closed(session: AsyncSession, committee: Committee) -> Meeting | None:
+    return (await session.scalars(
+        select(Meeting).where(Meeting.committee_id == committee.id, Meeting.team_id == committee.team_id,
+                              Meeting.closed_at.is_not(None))
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1))).first()
+
+
+async def previous_meeting(session: AsyncSession, meeting: Meeting) -> Meeting | None:
+    """The committee's meeting before this one (closed or not)."""
+    return (await session.scalars(
+        select(Meeting).where(Meeting.committee_id == meeting.committee_id, Meeting.team_id == meeting.team_id,
+                              Meeting.id != meeting.id, Meeting.starts_at < meeting.starts_at)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1))).first()
+
+
+async def decisions_of(session: AsyncSession, meeting: Meeting) -> list[Decision]:
+    return list(await session.scalars(
+        select(Decision).where(Decision.meeting_id == meeting.id).order_by(Decision.number)))
+
+
+async def actions_of(session: AsyncSession, meeting: Meeting) -> list[Item]:
+    return list(await session.scalars(
+        select(Item).where(Item.meeting_id == meeting.id, Item.team_id == meeting.team_id)
+        .order_by(Item.seq, Item.id)))
+
+
+async def require_meeting_officer(session: AsyncSession, ctx: Ctx, committee: Committee, what: str) -> None:
+    if await committee_roles_of(session, ctx, committee):
+        return
+    if await ctx.directory.is_admin(ctx.user_id):
+        return
+    raise NotAllowed(f"Only the chair and officers of {committee.name} (or an admin) can {what}.")
+
+
+async def _require_current(session: AsyncSession, ctx: Ctx, committee: Committee) -> Meeting:
+    meeting = await current_meeting(session, committee, ctx.now)
+    if meeting is None:
+        raise UserError(f"{committee.name} has no meeting in progress or scheduled. "
+                        f"Schedule one with {NEW_EXAMPLE}.")
+    return meeting
+
+
+# ---- commands -----------------------------------------------------------------------
+
+@dataclass
+class MeetingView:
+    """What `/meeting` shows."""
+    committee: Committee
+    meeting: Meeting | None
+    decisions: list[Decision] = field(default_factory=list)
+    actions: list[Item] = field(default_factory=list)
+    now: datetime | None = None
+
+
+async def show(session: AsyncSession, ctx: Ctx) -> MeetingView:
+    committee = await require_channel_committee(session, ctx)
+    meeting = await current_meeting(session, committee, ctx.now)
+    if meeting is None:
+        return MeetingView(committee, None, now=ctx.now)
+    return MeetingView(committee, meeting, await decisions_of(session, meeting), await actions_of(session, meeting),
+                       now=ctx.now)
+
+
+async def schedule(session: AsyncSession, ctx: Ctx, text: str, *, length: timedelta = DEFAULT_LENGTH) -> Meeting:
+    committee = await require_channel_committee(session, ctx)
+    await require_meeting_officer(session, ctx, committee, "schedule its meetings")
+    text = " ".join((text or "").split())
+    if not text:
+        raise UserError(f"Say when: {NEW_EXAMPLE}.")
+    starts_at = parse_when(text, ctx.today, ctx.tz)
+    if starts_at is None and dates.parse_date(text, ctx.today) is not None:
+        raise UserError(f"Add a start time too, e.g. `/meeting new {text[:40]} 10:00` or `… 2pm`.")
+    if starts_at is None:
+        raise UserError(f"I couldn't read “{text[:60]}” as a date and time. Try {NEW_EXAMPLE}. {dates.DATE_EXAMPLES}")
+    ends_at = starts_at + length
+    if ends_at <= ctx.now:
+        raise UserError(f"{describe_start(starts_at, ctx.tz)} has already passed: schedule meetings ahead, "
+                        "or while they are in progress.")
+    same = (await session.scalars(select(Meeting).where(
+        Meeting.committee_id == committee.id, Meeting.starts_at == starts_at))).first()
+    if same is not None:
+        raise UserError(f"{committee.name} already has a meeting at {describe_start(starts_at, ctx.tz)}.")
+    meeting = Meeting(team_id=ctx.team_id, committee_id=committee.id, committee=committee, starts_at=starts_at,
+                      ends_at=ends_at, created_by=ctx.user_id, created_at=ctx.now)
+    session.add(meeting)
+    await session.flush()
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="meeting",
+                 entity_id=meeting.id, action="create",
+                 after={"committee": committee.code, "starts_at": starts_at, "ends_at": ends_at})
+    return meeting
+
+
+async def add_decision(session: AsyncSession, ctx: Ctx, text: str) -> tuple[Meeting, Decision]:
+    committee = await require_channel_committee(session, ctx)
+    await require_meeting_officer(session, ctx, committee, "record its decisions")
+    text = " ".join((text or "").split())
+    text = re.sub(r"^(?:resolved\s*[–—:-]?\s*)?(?:that\s+)?", "", text, flags=re.I).strip()
+    if not text:
+        raise UserError("Say what was resolved, e.g. `/meeting decision the Cabinet Member report back in September`.")
+    if len(text) > MAX_TEXT:
+        raise UserError(f"That decision is too long: keep it under {MAX_TEXT:,} characters.")
+    meeting = await _require_current(session, ctx, committee)
+    for attempt in range(5):  # two officers recording at once: the loser takes the next number
+        number = (await session.scalar(select(func.max(Decision.number)).where(
+            Decision.meeting_id == meeting.id)) or 0) + 1
+        decision = Decision(meeting_id=meeting.id, number=number, text=text, created_by=ctx.user_id,
+                            created_at=ctx.now)
+        try:
+            async with session.begin_nested():
+                session.add(decision)
+                await session.flush()
+            break
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="decision",
+                 entity_id=decision.id, action="create",
+                 after={"meeting_id": meeting.id, "number": number, "text": text})
+    return meeting, decision
+
+
+async def add_action(session: AsyncSession, ctx: Ctx, text: str) -> tuple[Meeting, Item]:
+    committee = await require_channel_committee(session, ctx)
+    await require_meeting_officer(session, ctx, committee, "record its actions")
+    req = parse_action(text, ctx.today)   # everything is read before anything is stored
+    meeting = await _require_current(session, ctx, committee)
+    roles = []
+    for owner in req.owners:
+        if isinstance(owner, tuple):
+            role = await person_role(session, ctx, owner[1])
+        elif (kind := COMMITTEE_ROLE_WORDS.get(" ".join(owner.lower().split()))):
+            name = f"{'Chair' if kind == 'chair' else 'Officer'} of {committee.name}"
+            role = await get_or_create_role(session, ctx.team_id, name, ctx.now, ctx.user_id, kind=kind,
+                                            committee=committee)
+        else:
+            role = await get_or_create_role(session, ctx.team_id, owner, ctx.now, ctx.user_id)
+        if role.id not in {r.id for r in roles}:
+            roles.append(role)
+    item = await create_action(session, team_id=ctx.team_id, committee=committee, text=req.text, roles=roles,
+                               due=req.due, actor=ctx.user_id, now=ctx.now)
+    item.meeting_id = meeting.id
+    await session.flush()
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="meeting",
+                 entity_id=meeting.id, action="add_action", after={"item_id": item.id, "ref": item.ref})
+    from bot.services.home import refresh_item_owners  # the owners' Home tabs list it now
+    await refresh_item_owners(session, ctx, item)
+    return meeting, item
+
+
+@dataclass
+class Closed:
+    meeting: Meeting
+    channel_queued: bool
+    dms_queued: int
+
+
+async def close(session: AsyncSession, ctx: Ctx) -> Closed:
+    """Mark the current meeting held and queue its digest, in this transaction."""
+    committee = await require_channel_committee(session, ctx)
+    await require_meeting_officer(session, ctx, committee, "close its meetings")
+    meeting = (await session.scalars(
+        select(Meeting).where(*_open(committee), Meeting.starts_at <= ctx.now)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1))).first()
+    if meeting is None:
+        upcoming = await current_meeting(session, committee, ctx.now)
+        if upcoming is not None:
+            raise UserError(f"The next meeting ({describe_start(upcoming.starts_at, ctx.tz)}) hasn't started yet, "
+                            "so there is nothing to close.")
+        done = await last_closed(session, committee)
+        if done is not None:
+            raise UserError(f"The last meeting ({describe_start(done.starts_at, ctx.tz)}) is already closed"
+                            " and its digest sent.")
+        raise UserError(f"{committee.name} has no meeting to close. Schedule one with {NEW_EXAMPLE}.")
+    if not await _mark_closed(session, meeting, ctx.now, ctx.user_id):
+        raise UserError("Someone closed that meeting a moment ago; its digest is on its way.")
+    channel, dms = await queue_digest(session, meeting, ctx.now, ctx.tz)
+    return Closed(meeting, channel, dms)
+
+
+async def _mark_closed(session: AsyncSession, meeting: Meeting, now: datetime, by: str) -> bool:
+    """Close it only if nobody has (an atomic compare-and-set: one closer wins)."""
+    result = await session.execute(
+        update(Meeting).where(Meeting.id == meeting.id, Meeting.closed_at.is_(None))
+        .values(closed_at=now, closed_by=by).execution_options(synchronize_session=False))
+    if not result.rowcount:
+        return False
+    meeting.closed_at, meeting.closed_by = now, by
+    audit.record(session, team_id=meeting.team_id, actor=by, at=now, entity="meeting", entity_id=meeting.id,
+                 action="close", before={"closed_at": None}, after={"closed_at": now, "closed_by": by})
+    return True
+
+
+async def send_overdue_digests(session: AsyncSession, now: datetime, settings) -> int:
+    """Scheduled: close every meeting nobody closed digest_delay_minutes after it ended, and
+    queue its digest. Returns how many messages were queued."""
+    cutoff = now - timedelta(minutes=settings.digest_delay_minutes)
+    due = list(await session.scalars(
+        select(Meeting).where(Meeting.closed_at.is_(None), Meeting.ends_at <= cutoff)
+        .order_by(Meeting.ends_at, Meeting.id)))
+    queued = 0
+    for meeting in due:
+        if await _mark_closed(session, meeting, now, "auto"):
+            channel, dms = await queue_digest(session, meeting, now, settings.tz)
+            queued += int(channel) + dms
+    return queued
+
+
+# ---- the digest ---------------------------------------------------------------------
+
+@dataclass
+class OwnerItem:
+    item: Item
+    why: str                  # "new" | "changed"
+    positions: list[Position] = field(default_factory=list)
+    status_change: tuple | None = None   # (before, after)
+
+
+@dataclass
+class Digest:
+    meeting: Meeting
+    committee: Committee
+    previous: Meeting | None
+    decisions: list[Decision]
+    actions: list[Item]
+    positions: list[tuple[Item, Position]]        # recorded since the previous meeting
+    status_changes: dict[int, tuple]              # item id -> (first before, last after)
+    overdue: list[Item]
+    rag_counts: dict[str, int]
+    items: dict[int, Item]                        # every item of the committee, by id
+    today: date
+    tz: ZoneInfo
+    owners: dict[str, list[OwnerItem]] = field(default_factory=dict)   # Slack user -> their items
+
+
+async def build_digest(session: AsyncSession, meeting: Meeting, now: datetime, tz: ZoneInfo) -> Digest:
+    committee = await session.get(Committee, meeting.committee_id)
+    today = now.astimezone(tz).date()
+    previous = await previous_meeting(session, meeting)
+    since = previous.starts_at if previous is not None else None
+    decisions = await decisions_of(session, meeting)
+    actions = await actions_of(session, meeting)
+    all_items = {i.id: i for i in await session.scalars(
+        select(Item).where(Item.committee_id == committee.id, Item.team_id == committee.team_id))}
+    pos_query = select(Position).where(Position.item_id.in_(list(all_items) or [0]))
+    if since is not None:
+        pos_query = pos_query.where(Position.created_at > since)
+    positions = [(all_items[p.item_id], p) for p in await session.scalars(
+        pos_query.order_by(Position.created_at, Position.id))]
+    # Status changes come from the audit trail (positions are their own rows).
+    status_changes: dict[int, tuple] = {}
+    audit_query = select(AuditEvent).where(
+        AuditEvent.team_id == committee.team_id, AuditEvent.entity == "item", AuditEvent.action == "update",
+        AuditEvent.entity_id.in_(list(all_items) or [0]))
+    if since is not None:
+        audit_query = audit_query.where(AuditEvent.at > since)
+    for ev in await session.scalars(audit_query.order_by(AuditEvent.at, AuditEvent.id)):
+        if isinstance(ev.after, dict) and "status" in ev.after:
+            before = (ev.before or {}).get("status")
+            first = status_changes.get(ev.entity_id, (before, None))[0]
+            status_changes[ev.entity_id] = (first, ev.after["status"])
+    open_items = [i for i in all_items.values() if i.status in OPEN]
+    overdue = sorted((i for i in open_items if i.due is not None and i.due < today),
+                     key=lambda i: (i.due, i.kind != "rec", i.seq, i.id))
+    counts = {"red": 0, "amber": 0, "green": 0}
+    for i in open_items:
+        rag = rag_of(i, today)
+        if rag in counts:
+            counts[rag] += 1
+    digest = Digest(meeting, committee, previous, decisions, actions, positions, status_changes, overdue, counts,
+                    all_items, today, tz)
+    digest.owners = await _owners_items(session, digest)
+    return digest
+
+
+async def _owners_items(session: AsyncSession, d: Digest) -> dict[str, list[OwnerItem]]:
+    """Each Slack user holding an owning role of a new or changed item -> those items."""
+    entries: dict[int, OwnerItem] = {}
+    for item in d.actions:
+        entries[item.id] = OwnerItem(item, "new")
+    for item, pos in d.positions:
+        entry = entries.setdefault(item.id, OwnerItem(item, "changed"))
+        entry.positions.append(pos)
+    for item_id, change in d.status_changes.items():
+        item = d.items.get(item_id)
+        if item is None or change[0] == change[1]:
+            continue
+        entries.setdefault(item_id, OwnerItem(item, "changed")).status_change = change
+    role_ids = {o.role_id for e in entries.values() for o in e.item.owners}
+    if not role_ids:
+        return {}
+    holders: dict[int, list[str]] = {}
+    for role_id, user_id in await session.execute(
+            select(RoleHolder.role_id, RoleHolder.user_id).where(
+                RoleHolder.role_id.in_(role_ids), RoleHolder.ended_at.is_(None), RoleHolder.user_id.is_not(None))
+            .order_by(RoleHolder.started_at, RoleHolder.id)):
+        holders.setdefault(role_id, []).append(user_id)
+    owners: dict[str, list[OwnerItem]] = {}
+    order = sorted(entries.values(), key=lambda e: (e.why != "new", e.item.kind != "act", e.item.seq, e.item.id))
+    for entry in order:
+        for user_id in dict.fromkeys(u for o in entry.item.owners for u in holders.get(o.role_id, [])):
+            owners.setdefault(user_id, []).append(entry)
+    return owners
+
+
+async def queue_digest(session: AsyncSession, meeting: Meeting, now: datetime, tz: ZoneInfo) -> tuple[bool, int]:
+    """Queue the meeting's digest to the committee channel and each owner's DM, under keys
+    that make a second call a no-op. Returns (channel digest queued, DMs queued)."""
+    from bot import digest as render
+
+    d = await build_digest(session, meeting, now, tz)
+    channel_queued = False
+    if d.committee.channel_id:
+        channel_queued = await enqueue(
+            session, team_id=meeting.team_id, key=f"digest:meeting:{meeting.id}", channel=d.committee.channel_id,
+            payload=render.meeting_digest(d).payload(), now=now)
+    dms = 0
+    for user_id, entries in d.owners.items():
+        if await enqueue(session, team_id=meeting.team_id, key=f"digest:meeting:{meeting.id}:{user_id}",
+                         channel=user_id, payload=render.owner_digest(d, entries).payload(), now=now):
+            dms += 1
+    return channel_queued, dms
+
+
+def describe_start(starts_at: datetime, tz: ZoneInfo) -> str:
+    local = starts_at.astimezone(tz)
+    return f"{local:%a} {dates.format_date(local.date())}, {local:%H:%M}"
+
+
+__all__ = ["ActionRequest", "Closed", "DEFAULT_LENGTH", "Digest", "MeetingView", "OwnerItem", "add_action",
+           "add_decision", "build_digest", "close", "current_meeting", "describe_start", "parse_action",
+           "parse_when", "previous_meeting", "queue_digest", "schedule", "send_overdue_digests", "show"]

@@ -1,0 +1,247 @@
+"""bot.importing: the tracker layouts, numbering styles, owner columns, dates,
+status words and file formats of real published papers.
+
+The papers in tests/data/papers are TEST DATA written for these tests (fictional
+councils); the Word, Excel and PDF ones are built by tests/data/make_import_papers.py.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.importing import PaperFormatError, parse_paper
+from bot.importing.columns import column_role
+from bot.importing.common import clean_ref, line_number, read_due, read_status
+
+DATA = Path(__file__).resolve().parent / "data"
+PAPERS = DATA / "papers"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+sys.path.insert(0, str(DATA))
+
+
+def _norm(text):
+    import re
+    return " ".join(re.sub(r"[^\w£%]+", " ", (text or "").lower()).split())
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    pytest.importorskip("docx")
+    pytest.importorskip("openpyxl")
+    from make_import_papers import build
+    out = tmp_path_factory.mktemp("papers")
+    build(out)
+    return out
+
+
+def _specs(prefix: str):
+    return sorted(p.name for p in PAPERS.glob(f"{prefix}*.expected.json"))
+
+
+def _check(spec: dict, path: Path, strict: bool = True):
+    paper = parse_paper(path.read_bytes(), filename=path.name,
+                        today=date.fromisoformat(spec["today"]))
+    assert paper.kind == spec["kind"]
+    got = [i.as_json() for i in paper.items]
+    assert [g["number"] for g in got] == [e["number"] for e in spec["items"]]
+    for g, e in zip(got, spec["items"]):
+        assert _norm(g["text"]) == _norm(e["text"]), e["number"]
+        assert sorted(g["owners"]) == sorted(e["owners"]), e["number"]
+        assert g["due"] == e["due"], e["number"]
+        assert g["status"] == e["status"], e["number"]
+
+
+# --- each layout: the tuned test papers read exactly --------------------------
+
+@pytest.mark.parametrize("name", _specs("t"))
+def test_layout_paper_reads_as_expected(name, generated):
+    spec = json.loads((PAPERS / name).read_text(encoding="utf-8"))
+    path = generated / spec["paper"] if spec.get("generated") else PAPERS / spec["paper"]
+    _check(spec, path)
+
+
+def test_every_test_paper_is_labelled_as_test_data(generated):
+    for path in list(PAPERS.glob("*.txt")) + list(PAPERS.glob("*.html")):
+        assert "TEST DATA" in path.read_text(encoding="utf-8").split("\n")[0], path.name
+
+
+@pytest.mark.parametrize("name", ["002_32c8a528e5124c67.txt", "004_132967f8bf7e4b89.txt",
+                                  "paper08.txt", "paper09.txt"])
+def test_published_excerpts_when_present(name):
+    path = next((p for p in (SHARED / "seeds" / name, SHARED / "papers" / name) if p.exists()),
+                None)
+    if path is None:
+        pytest.skip("../shared not present")
+    spec = json.loads((PAPERS / "expected_shared" / (name[:-4] + ".expected.json")).read_text())
+    paper = parse_paper(path.read_bytes(), filename=name, today=date.fromisoformat(spec["today"]))
+    assert paper.kind == spec["kind"]
+    assert [i.number for i in paper.items] == [e["number"] for e in spec["items"]]
+
+
+# --- numbering styles -----------------------------------------------------------
+
+@pytest.mark.parametrize("written, number", [
+    ("(1)", "1"), ("1.", "1"), ("a)", "a"), ("R1", "R1"), ("Recommendation 3", "3"),
+    ("SC7", "SC7"), ("02.11", "02.11"), ("41.3", "41.3"), ("BD 12/19(c)", "BD 12/19(c)"),
+    ("SR (24/25) 07", "SR (24/25) 07"), ("3.0", "3"),
+])
+def test_number_cells_keep_their_written_form(written, number):
+    assert clean_ref(written) == number
+
+
+@pytest.mark.parametrize("line, number", [
+    ("(1) The council should", "1"), ("1. The council should", "1"), ("a) the report", "a"),
+    ("R1 - Review the resources", "R1"), ("Recommendation 3: That", "3"),
+    ("SC7 Report back", "SC7"), ("02.11 Bring the plan", "02.11"), ("41.3 That a task", "41.3"),
+    ("BD 12/19(c) Board website", "BD 12/19(c)"), ("SR (24/25) 07 That", "SR (24/25) 07"),
+])
+def test_numbers_at_the_start_of_a_line(line, number):
+    assert line_number(line)[0] == number
+
+
+def test_dates_and_prose_are_not_numbers():
+    assert clean_ref("17.7.12") is None and clean_ref("01/01/26") is None
+    assert line_number("2 weeks later the board met") is None
+    assert line_number("10.05.2023 was the date") is None
+
+
+# --- owner columns and owners ----------------------------------------------------
+
+@pytest.mark.parametrize("heading", ["Owner", "Owners", "Lead", "Lead Officer", "Responsibility",
+                                     "Recommendation made to", "Cabinet Member", "Lead Officer/EM",
+                                     "Lead¹", "Responsibility (2)"])
+def test_owner_column_names(heading):
+    assert column_role(heading) == "owners"
+
+
+@pytest.mark.parametrize("heading, role", [
+    ("Target date*", "due"), ("New date", "new_due"), ("Revised date", "new_due"),
+    ("Timescale", "due"), ("Status³", "status"), ("RAG", "rag"), ("Action taken", "position"),
+    ("Ref", "number"), ("Action", "text"), ("Executive response", "status")])
+def test_other_column_names_with_footnote_markers(heading, role):
+    assert column_role(heading) == role
+
+
+@pytest.mark.parametrize("cell, owners", [
+    ("AB/CD", ["AB", "CD"]), ("DoF/DoN", ["DoF", "DoN"]),
+    ("Head of Finance; Head of HR", ["Head of Finance", "Head of HR"]),
+    ("Highways Manager and Cabinet Member for Transport",
+     ["Highways Manager", "Cabinet Member for Transport"]),
+])
+def test_owners_split_on_slash_semicolon_and(cell, owners):
+    text = f"Ref,Action,Owner\n1,Do it,\"{cell}\"\n"
+    paste = "\n".join(["Ref |", "Action |", "Owner |", "|", "1 |", "Do it |", f"{cell} |", "|"])
+    assert parse_paper(paste, today=date(2024, 1, 1)).items[0].owners == owners
+    assert text  # the CSV form keeps ";" only, as before (see test_import_parse)
+
+
+# --- dates ------------------------------------------------------------------------
+
+PAPER_DAY = date(2014, 1, 10)
+
+
+@pytest.mark.parametrize("written, due", [
+    ("June", date(2014, 6, 30)), ("30 Sept", date(2014, 9, 30)), ("17.7.12", date(2012, 7, 17)),
+    ("10.05.2023", date(2023, 5, 10)), ("14 Aug", date(2014, 8, 14)),
+    ("by 28 February 2014", date(2014, 2, 28)), ("Ongoing – revised to 30 Sept", date(2014, 9, 30)),
+    ("Ongoing", None), ("TBC", None),
+])
+def test_dates_as_written_take_the_papers_year(written, due):
+    assert read_due(written, PAPER_DAY, today=date(2030, 1, 1)) == due
+
+
+def test_new_date_column_overrides_target_date():
+    paste = "\n".join(["Ref |", "Action |", "Target date |", "New date |", "|",
+                       "1 |", "Do it |", "June |", "14 Aug |", "|",
+                       "2 |", "Do that |", "June |", " ", "|"])
+    items = parse_paper("Tracker, 3 March 2015\n" + paste, today=date(2020, 1, 1)).items
+    assert [i.due for i in items] == [date(2015, 8, 14), date(2015, 6, 30)]
+
+
+# --- status words -----------------------------------------------------------------
+
+@pytest.mark.parametrize("written, status", [
+    ("Actioned", "implemented"), ("Pending", "not started"), ("Not yet due", "not started"),
+    ("Completed", "implemented"), ("Ongoing", "in progress"), ("Paused", "in progress"),
+    ("on hold", "in progress"), ("Proposed for Closure", "implemented"),
+    ("Agreed", "in progress"), ("Accepted", "in progress"),
+    ("Partially accepted", "in progress"), ("Red", "in progress"), ("Amber", "in progress"),
+    ("Green", "in progress"), ("1 Achieved (Fully)", "implemented"), ("2 On Track", "in progress"),
+    ("3 Slipped", "in progress"), ("4 Not Achieved", "not accepted"),
+    ("Complete – proposed for closure", "implemented"), ("e.g. Paused", "in progress"),
+    ("Rejected", "not accepted"), ("nonsense", None),
+])
+def test_status_words(written, status):
+    assert read_status(written) == status
+
+
+def test_status_as_written_is_kept_as_the_position():
+    paper = parse_paper((PAPERS / "t04_rows.txt").read_text(encoding="utf-8"),
+                        today=date(2012, 7, 10))
+    assert [i.position for i in paper.items][:3] == ["Actioned", "Pending", "Not yet due"]
+
+
+# --- minutes ------------------------------------------------------------------------
+
+def test_minutes_inline_parts_and_kind():
+    paper = parse_paper("Minutes of 3 May 2024\n\nResolved – That (1) the report be noted; "
+                        "(2) the Director report back by 30 June 2024.\n", today=date(2024, 5, 4))
+    assert paper.kind == "decisions"
+    assert [(i.number, i.text, i.due) for i in paper.items] == [
+        ("1", "the report be noted", None),
+        ("2", "the Director report back by 30 June 2024.", date(2024, 6, 30))]
+
+
+def test_decisions_printed_twice_are_kept_once():
+    block = "Resolved\n(1) That the policy be approved.\n(2) That the update be noted.\n"
+    paper = parse_paper("Decision:\n" + block + "Minutes:\nThe report was presented.\n" + block,
+                        today=date(2024, 1, 1))
+    assert [i.number for i in paper.items] == ["1", "2"]
+
+
+# --- file formats --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, fmt", [("t11_docx.docx", "docx"), ("t12_xlsx.xlsx", "xlsx"),
+                                       ("t13_pdf.pdf", "pdf")])
+def test_binary_formats_auto_and_named(generated, name, fmt):
+    content = (generated / name).read_bytes()
+    auto = parse_paper(content, today=date(2024, 1, 1))  # no file name: sniffed from the bytes
+    named = parse_paper(content, filename=name, fmt=fmt, today=date(2024, 1, 1))
+    assert [i.number for i in auto.items] == [i.number for i in named.items]
+    assert len(auto.items) == 4
+
+
+def test_html_text_and_csv_formats():
+    html = (PAPERS / "t10_html.html").read_text(encoding="utf-8")
+    assert len(parse_paper(html, fmt="html", today=date(2021, 9, 10)).items) == 4
+    text = (PAPERS / "t01_pipe.txt").read_text(encoding="utf-8")
+    assert len(parse_paper(text, fmt="text", today=date(2025, 3, 20)).items) == 5
+    csv = "Ref,Action,Lead Officer,Target date,Status\nR1,Do it,Head of X,30 Sept,Ongoing\n"
+    item = parse_paper(csv, fmt="csv", today=date(2025, 3, 20)).items[0]
+    assert (item.number, item.owners, item.status) == ("R1", ["Head of X"], "in progress")
+
+
+def test_docx_paragraphs_without_a_table(tmp_path):
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    for line in ["TEST DATA: fictional minutes", "Meeting of 4 March 2024", "RESOLVED:",
+                 "1. That the report be noted.", "2. That the Clerk writes to the county."]:
+        document.add_paragraph(line)
+    document.save(tmp_path / "m.docx")
+    paper = parse_paper((tmp_path / "m.docx").read_bytes(), filename="m.docx",
+                        today=date(2024, 3, 5))
+    assert paper.kind == "decisions" and len(paper.items) == 2
+
+
+@pytest.mark.parametrize("content, kwargs", [
+    (b"%PDF-1.4 broken", {}), (b"PK\x03\x04 junk", {"filename": "a.xlsx"}),
+    ("(1) x", {"fmt": "docx"}), (b"not a workbook", {"fmt": "xlsx"}),
+])
+def test_broken_files_give_one_line_errors(content, kwargs):
+    with pytest.raises(PaperFormatError) as caught:
+        parse_paper(content, **kwargs)
+    assert "\n" not in str(caught.value)
