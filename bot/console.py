@@ -16,6 +16,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import slack_payloads as payloads
 from bot.app import build_app, utc_now
+from bot.scheduled import build_worker
 from bot.config import Settings
 from bot.db import Database
 from bot.local_slack import Call, LocalSlack
@@ -114,6 +115,10 @@ class Console:
         # process_before_response: each dispatch returns once the handler has finished,
         # so every reply has arrived before the next prompt.
         self.app, self.deps = build_app(self.settings, self.db, process_before_response=True)
+        # Digests, letters and reminders go out through the outbox, as in production; the
+        # console runs one round of the worker after each line instead of every few seconds.
+        self.worker = build_worker(self.settings, self.db, utc_now, interval=0)
+        self.worker.dispatcher.per_channel = 0.0
         if self.demo:
             users = {uid: Person(uid, name) for uid, (name, _admin) in USERS.items()}
             for uid, (name, admin) in USERS.items():
@@ -211,9 +216,17 @@ class Console:
         new_calls = self.slack.calls[self.printed:]
         self.printed = len(self.slack.calls)
         shown_buttons: list = []
+        elsewhere = 0
+        channel_names = {cid: name for name, cid in session.channels.items()}
         for call in new_calls:
             if call.method in ("response_url", "chat.postEphemeral", "chat.postMessage"):
-                where = "" if call.method == "response_url" else f"(to {call.args.get('channel')}) "
+                target = call.args.get("channel")
+                if call.method == "chat.postMessage" and target not in (session.channel, session.user.user_id):
+                    elsewhere += 1  # someone else's DM or another channel: not on this person's screen
+                    continue
+                where = "" if call.method != "chat.postMessage" else (
+                    "(message from Scrutineer) " if target == session.user.user_id
+                    else f"(posted in #{channel_names.get(target, target)}) ")
                 blocks = call.args.get("blocks") or []
                 lines = render_blocks(blocks, names, shown_buttons, call) if blocks else [
                     render_mrkdwn(call.args.get("text", ""), names)]
@@ -221,6 +234,8 @@ class Console:
                 self.say()
             elif call.method in ("views.open", "views.push") and not call.failed:
                 forms.append(call.response["view"])
+        if elsewhere:
+            self.say(f"({elsewhere} message{'s' if elsewhere != 1 else ''} went to other people or channels)")
         if shown_buttons:
             session.buttons = shown_buttons
         return forms
@@ -286,8 +301,10 @@ class Console:
         else:
             self.say("Type a slash command such as /actions, a button number, or :help.")
             return
+        await self.worker.step()
         for view in self.show_new_calls(session):
             await self.fill_form(session, view, ask)
+            await self.worker.step()
             self.show_new_calls(session)
 
 
