@@ -100,7 +100,6 @@ async def _import(settings: Settings, args) -> int:
 
     from bot import dates
     from bot.importing import PaperFormatError, parse_paper
-    from bot.services.errors import UserError
 
     now = datetime.now(timezone.utc)
     today = now.astimezone(settings.tz).date()

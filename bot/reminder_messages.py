@@ -111,7 +111,7 @@ def exec_response(review: Review, committee: Committee, recs: list[Item], deadli
             f"• *{r.full_ref}* {escape(clip(' '.join(r.text.split()), 120))}" for r in recs[:SUMMARY_LIMIT])))
     if len(recs) > SUMMARY_LIMIT:
         msg.add(Context(f"…and {len(recs) - SUMMARY_LIMIT} more."))
-    return msg.add(Context(f"Record each response with `/update rec-N response accepted` "
+    return msg.add(Context("Record each response with `/update rec-N response accepted` "
                            "(or `partially accepted because …`, `rejected because …`)."))
 
 
