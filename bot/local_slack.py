@@ -225,6 +225,7 @@ class LocalSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/respond/{key:.*}", self._handle_response_url)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
+        app.router.add_get("/files-pri/{file_id}/{name}", self._handle_download)
         app.router.add_get("/socket", self._handle_socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -314,6 +315,23 @@ class LocalSlack:
             for m in self._ephemeral
             if m["channel"] == channel and (user is None or m["user"] == user)
         ]
+
+    def add_file(self, file_id: str, name: str, content: bytes, mimetype: str = "text/plain") -> dict:
+        """A file someone shared (e.g. through a modal's file_input): files.info describes it
+        and its url_private_download serves the bytes to a caller with a token."""
+        self.files[file_id] = {
+            "id": file_id, "filename": name, "length": len(content), "content": content,
+            "mimetype": mimetype, "title": name,
+        }
+        return self._file_object(file_id)
+
+    def _file_object(self, file_id: str) -> dict:
+        stored = self.files[file_id]
+        url = f"{self.base_url}/files-pri/{file_id}/{stored['filename']}"
+        return {"id": file_id, "name": stored["filename"], "title": stored.get("title") or stored["filename"],
+                "mimetype": stored.get("mimetype") or "", "filetype": stored["filename"].rsplit(".", 1)[-1],
+                "size": len(stored["content"] or b""), "url_private": url, "url_private_download": url + "?download=1",
+                "is_external": False}
 
     def file_content(self, file_id: str) -> bytes | None:
         return self.files.get(file_id, {}).get("content")
@@ -486,6 +504,20 @@ class LocalSlack:
         answer = f"OK - {len(content)}"
         self._record("upload_url", args, None, file_id, failed=False, response=answer)
         return web.Response(text=answer, content_type="text/plain")
+
+    async def _handle_download(self, request: web.Request) -> web.Response:
+        """GET url_private_download: needs the bot token, as Slack does (else an HTML login page)."""
+        file_id = request.match_info["file_id"]
+        auth = request.headers.get("Authorization", "")
+        token = auth[len("Bearer "):].strip() if auth.startswith("Bearer ") else None
+        stored = self.files.get(file_id)
+        ok = bool(token) and stored is not None and stored.get("content") is not None
+        self._record("file_download", {"file_id": file_id}, token, file_id, failed=not ok, response=None)
+        if not token:
+            return web.Response(status=302, headers={"Location": f"{self.base_url}/signin"}, text="")
+        if not ok:
+            return web.Response(status=404, text="not found", content_type="text/plain")
+        return web.Response(body=stored["content"], content_type=stored.get("mimetype") or "application/octet-stream")
 
     # ------------------------------------------------------------------ helpers
 
@@ -904,6 +936,12 @@ class LocalSlack:
             "alt_txt": args.get("alt_txt"), "snippet_type": args.get("snippet_type"),
         }
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _m_files_info(self, args: dict) -> dict:
+        file_id = args.get("file") or ""
+        if file_id not in self.files or self.files[file_id].get("content") is None:
+            return _error("file_not_found")
+        return {"ok": True, "file": self._file_object(file_id)}
 
     def _m_files_completeUploadExternal(self, args: dict) -> dict:
         entries = args.get("files")

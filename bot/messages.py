@@ -206,6 +206,7 @@ HELP = {
                  "• `/scrutiny roles` — every role and its holders\n"
                  "• `/scrutiny export` — upload this committee's “Position on recommendations” paper here: `docx` (default), `md`, `csv` or `xlsx`\n"
                  "• `/scrutiny agency add \"Essex Police\" @bob` (or `Jane Smith jane@essex.police.uk`) · `/scrutiny agencies` — partner agencies whose contacts receive decision letters\n"
+                 "• `/scrutiny import [sg2010]` — paste a paper or attach its file (chair, officers, admins); preview, then confirm\n"
                  "• Import a paper from the command line: `scrutineer import paper.txt --committee cyp --review sg2010`"),
     "meeting": ("*/meeting* — this channel's committee meetings (the chair, officers and admins make changes)\n"
                 "• `/meeting` — the current or next meeting, its decisions and actions so far\n"

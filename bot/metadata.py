@@ -58,3 +58,16 @@ class LetterForm(Meta):
 class LetterAck(Meta):
     """The "Acknowledge receipt" button on a decision letter: which recipient row."""
     recipient_id: int
+
+
+@dataclass(frozen=True)
+class ImportForm(Meta):
+    """The /scrutiny import modal, and its preview: where it was opened and, on the preview,
+    what to import again on confirm (the file id, or the pasted text zlib-packed when it fits;
+    longer pastes ride in the preview's own input blocks)."""
+    channel_id: str | None = None
+    review: str | None = None
+    title: str | None = None
+    file_id: str | None = None
+    filename: str | None = None
+    packed: str | None = None

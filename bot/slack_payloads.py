@@ -431,6 +431,8 @@ def _element_state(element: dict, answered: bool, answer: Any) -> dict | None:
             state["selected_options"] = [_option_for(element, a) for a in answers]
         else:
             state["selected_options"] = copy.deepcopy(element.get("initial_options") or [])
+    elif kind == "file_input":  # answer: file objects as Slack reports them ({id, name, url_private_download, ...})
+        state["files"] = copy.deepcopy(list(answer or [])) if answered else []
     elif kind == "rich_text_input":
         state["rich_text_value"] = _rich_text(answer if answered else element.get("initial_value"))
     else:

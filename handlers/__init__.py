@@ -3,6 +3,7 @@ from handlers import actions, commands, events, views
 from handlers import letters
 from handlers import reminders
 from handlers import meetings
+from handlers import imports
 
 
 def register(app, deps) -> None:
@@ -13,3 +14,4 @@ def register(app, deps) -> None:
     letters.register(app, deps)
     reminders.register(app, deps)
     meetings.register(app, deps)
+    imports.register(app, deps)

@@ -10,6 +10,9 @@ from bot.services import committees, items
 from bot.services import letters
 from bot.services.errors import UserError
 from bot.export import service as export_service
+from bot.import_forms import import_form
+from bot.metadata import ImportForm
+from bot.services import paper_import
 
 COMMANDS = ("/actions", "/position", "/update", "/scrutiny")
 
@@ -108,6 +111,12 @@ def register(app, deps) -> None:
                 msg = letter_messages.agencies_list(*await letters.list_agencies(s, ctx))
             elif verb == "export":
                 msg = await export_service.export_to_channel(s, ctx, client, rest)
+            elif verb == "import":
+                await paper_import.require_importer(s, ctx)
+                msg = None
             else:
                 raise UserError(f"I don't know `/scrutiny {verb[:30]}`. Try `/scrutiny setup`, `role`, `roles` or `help`.")
+        if msg is None:  # import: a form
+            return await client.views_open(trigger_id=command["trigger_id"],
+                                           view=import_form(ImportForm(ctx.channel_id), rest.split()[0] if rest else ""))
         await respond(**msg.payload(response_type="ephemeral"))

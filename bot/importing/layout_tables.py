@@ -1,8 +1,8 @@
 """Text layouts that are tables with their grid lines lost.
 
 - pipe: a table flattened one cell per line, each cell ending in "|", a cell
-  wrapping over several lines, rows separated by a line holding only "|"
-  (or, without those, rows as wide as the header);
+  wrapping over several lines, rows separated by a line holding only "|" (or,
+  where such lines are empty cells or absent, rows as wide as the heading row);
 - blank: one cell per paragraph, cells separated by blank lines, the column
   headings first (footnote markers such as "Lead¹" or "Target date*" allowed);
 - fixed: fixed-width columns, as PDF text extraction or a typed tracker gives
@@ -47,38 +47,61 @@ def parse_pipe(text: str, today: date) -> ParsedPaper | None:
     while start > 0 and lines[start - 1].strip() and not lines[start - 1].rstrip().endswith("|") \
             and first - start < 3 and not _looks_like_prose(lines[start - 1]):
         start -= 1
-    rows: list[list[str]] = []
-    row: list[str] = []
+    # The cells in order, with None where a line holds only "|": that is a row
+    # separator in some trackers and an empty cell (" |") in others.
+    cells: list[str | None] = []
+    table_rows: list[list[str]] = []   # "| a | b | c |" lines are whole rows
     buffer: list[str] = []
-    separated = any(lines[i].strip() == "|" for i in ends)
     for line in lines[start:last + 1]:
         stripped = line.strip()
         if stripped == "|":
             if buffer:
-                row.append("\n".join(buffer))
+                cells.append("\n".join(buffer))
                 buffer = []
-            if row:
-                rows.append(row)
-            row = []
-            continue
-        if stripped.startswith("|") and stripped.count("|") >= 3:   # "| a | b | c |"
+            cells.append(None)
+        elif stripped.startswith("|") and stripped.count("|") >= 3:
             if not re.fullmatch(r"[|:\-\s]+", stripped):
-                rows.append([c.strip() for c in stripped.strip("|").split("|")])
-            continue
-        if stripped.endswith("|"):
+                table_rows.append([c.strip() for c in stripped.strip("|").split("|")])
+        elif stripped.endswith("|"):
             buffer.append(stripped[:-1].strip())
-            row.append("\n".join(b for b in buffer if b))
+            cells.append("\n".join(b for b in buffer if b))
             buffer = []
         elif stripped:
             buffer.append(stripped)
     if buffer:
-        row.append("\n".join(buffer))
-    if row:
-        rows.append(row)
-    if not separated and len(rows) == 1:
-        rows = _rows_by_header_width(rows[0])
+        cells.append("\n".join(buffer))
+    # The lines taken in above the first cell may be the paper's title when that
+    # cell is a column heading ("Ref |").
+    if cells and cells[0] and "\n" in cells[0] and not column_role(cells[0]) \
+            and column_role(cells[0].rsplit("\n", 1)[1]):
+        cells[0] = cells[0].rsplit("\n", 1)[1]
+    rows = table_rows or _pipe_rows(cells)
     # The paper's date may be in the line just above the first cell, too.
     return _finish(rows, lines[:first], today)
+
+
+def _pipe_rows(cells: list[str | None]) -> list[list[str]]:
+    """Rows from the cell stream: split at bare "|" lines when that gives rows as wide
+    as the heading row; otherwise those lines are empty cells and rows are cut by the
+    heading row's width."""
+    separated: list[list[str]] = []
+    row: list[str] = []
+    for cell in cells + [None]:
+        if cell is None:
+            if row:
+                separated.append(row)
+            row = []
+        else:
+            row.append(cell)
+    if len(separated) > 1:
+        width = len(separated[0])
+        if width >= 2 and sum(len(r) == width for r in separated[1:]) >= 0.8 * (len(separated) - 1):
+            return separated
+    stream = [c if c is not None else "" for c in cells]
+    while stream and not stream[0]:      # a bare "|" opening the table
+        stream.pop(0)
+    rows = _rows_by_header_width(stream)
+    return rows or separated
 
 
 def _looks_like_prose(line: str) -> bool:

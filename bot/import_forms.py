@@ -1,0 +1,108 @@
+"""The /scrutiny import modal and its preview (Block Kit views)."""
+from __future__ import annotations
+
+from bot.importing import ParsedPaper
+from bot.metadata import ImportForm
+from bot.render import clip, escape
+
+IMPORT_CALLBACK = "import_paper"
+CONFIRM_CALLBACK = "import_confirm"
+SHOWN_ITEMS = 20
+FILETYPES = ["pdf", "docx", "xlsx", "csv", "txt", "html"]
+
+
+def _input(block_id: str, label: str, element: dict, *, optional=True, hint: str | None = None) -> dict:
+    b = {"type": "input", "block_id": block_id, "optional": optional,
+         "label": {"type": "plain_text", "text": label}, "element": element}
+    if hint:
+        b["hint"] = {"type": "plain_text", "text": hint}
+    return b
+
+
+def import_form(meta: ImportForm, review: str = "") -> dict:
+    code: dict = {"type": "plain_text_input", "action_id": "value", "max_length": 32,
+                  "placeholder": {"type": "plain_text", "text": "sg2010"}}
+    if review:
+        code["initial_value"] = clip(review, 32)
+    return {
+        "type": "modal",
+        "callback_id": IMPORT_CALLBACK,
+        "private_metadata": meta.dumps(),
+        "title": {"type": "plain_text", "text": "Import a paper"},
+        "submit": {"type": "plain_text", "text": "Preview"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text":
+                "Paste the paper's text or attach the file. You will see what I found before anything is stored."}},
+            _input("review", "Review code", code, optional=False,
+                   hint="Short code for the scrutiny report, e.g. sg2010. Importing again updates it."),
+            _input("title", "Review title", {"type": "plain_text_input", "action_id": "value", "max_length": 200},
+                   hint="Leave empty to use the paper's own title."),
+            _input("paste", "Paste the paper",
+                   {"type": "plain_text_input", "action_id": "value", "multiline": True,
+                    "placeholder": {"type": "plain_text", "text": "1. Recommendation text … Owner … Position …"}}),
+            _input("file", "Or attach the file",
+                   {"type": "file_input", "action_id": "value", "filetypes": FILETYPES, "max_files": 1},
+                   hint="PDF, Word, Excel, CSV, text or HTML."),
+        ],
+    }
+
+
+def _item_block(item) -> dict:
+    owners = ", ".join(item.owners) if item.owners else ":warning: no owner"
+    details = [f"Owners: {escape(owners)}", f"Due: {item.due.strftime('%-d %b %Y') if item.due else '—'}",
+               f"Status: {item.status or '—'}"]
+    text = f"*{escape(clip(item.number, 40))}* {escape(clip(item.text.replace(chr(10), ' '), 400))}\n" + " · ".join(details)
+    if item.position:
+        text += f"\n_Position:_ {escape(clip(item.position.replace(chr(10), ' '), 400))}"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
+
+
+def preview_view(meta: ImportForm, paper: ParsedPaper, kept_text: list[str] | None = None) -> dict:
+    """What was found, with Import / Cancel. kept_text: pasted text too long for
+    private_metadata, carried in input blocks so confirm imports the same paper."""
+    n = len(paper.items)
+    noun = "decision" if getattr(paper, "kind", None) == "decisions" else "recommendation"
+    head = f"*Found {n} {noun}{'' if n == 1 else 's'}* for review `{meta.review}`"
+    if meta.title or paper.title:
+        head += f" — {escape(clip(meta.title or paper.title, 200))}"
+    if paper.paper_date:
+        head += f"\nPositions dated {paper.paper_date.strftime('%-d %B %Y')}."
+    head += "\nNothing is stored until you press *Import*."
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": clip(head, 3000)}}]
+    if paper.problems:
+        lines = "\n".join(f":warning: {escape(clip(p, 200))}" for p in paper.problems[:15])
+        if len(paper.problems) > 15:
+            lines += f"\n:warning: …and {len(paper.problems) - 15} more"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(lines, 3000)}})
+    blocks.append({"type": "divider"})
+    blocks += [_item_block(i) for i in paper.items[:SHOWN_ITEMS]]
+    if n > SHOWN_ITEMS:
+        rest = ", ".join(i.number for i in paper.items[SHOWN_ITEMS:])
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(
+            f"…and {n - SHOWN_ITEMS} more: {escape(rest)}", 3000)}]})
+    for k, part in enumerate(kept_text or []):
+        blocks.append(_input(f"kept_{k}", "Paper text (kept for the import)" + (f", part {k + 1}" if len(kept_text) > 1 else ""),
+                             {"type": "plain_text_input", "action_id": "value", "multiline": True,
+                              "initial_value": part}, optional=True))
+    return {
+        "type": "modal",
+        "callback_id": CONFIRM_CALLBACK,
+        "private_metadata": meta.dumps(),
+        "title": {"type": "plain_text", "text": "Import a paper"},
+        "submit": {"type": "plain_text", "text": "Import"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks[:50],
+    }
+
+
+def submitted_files(values: dict, block_id: str = "file") -> list[dict]:
+    el = (values.get(block_id) or {}).get("value") or {}
+    return list(el.get("files") or [])
+
+
+def kept_parts(values: dict) -> list[str] | None:
+    keys = sorted((k for k in values if k.startswith("kept_")), key=lambda k: int(k[5:]))
+    if not keys:
+        return None
+    return [((values[k].get("value") or {}).get("value") or "") for k in keys]
