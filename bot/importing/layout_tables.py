@@ -81,9 +81,8 @@ def parse_pipe(text: str, today: date) -> ParsedPaper | None:
 
 
 def _pipe_rows(cells: list[str | None]) -> list[list[str]]:
-    """Rows from the cell stream: split at bare "|" lines when that gives rows as wide
-    as the heading row; otherwise those lines are empty cells and rows are cut by the
-    heading row's width."""
+    """Rows from the cell stream: split at bare "|" lines, or, when those lines are
+    empty cells, cut by the heading row's width."""
     separated: list[list[str]] = []
     row: list[str] = []
     for cell in cells + [None]:
@@ -93,10 +92,11 @@ def _pipe_rows(cells: list[str | None]) -> list[list[str]]:
             row = []
         else:
             row.append(cell)
-    if len(separated) > 1:
-        width = len(separated[0])
-        if width >= 2 and sum(len(r) == width for r in separated[1:]) >= 0.8 * (len(separated) - 1):
-            return separated
+    # Separators they are when the first row is only headings and no row is wider
+    # (a row may be shorter: a last empty cell left out).
+    if len(separated) > 1 and len(separated[0]) >= 2 and all(column_role(c) for c in separated[0]) \
+            and all(len(r) <= len(separated[0]) for r in separated[1:]):
+        return separated
     stream = [c if c is not None else "" for c in cells]
     while stream and not stream[0]:      # a bare "|" opening the table
         stream.pop(0)
