@@ -64,6 +64,14 @@ def test_layout_paper_reads_as_expected(name, generated):
     _check(spec, path)
 
 
+@pytest.mark.parametrize("name", [n for n in _specs("h") if json.loads(
+    (PAPERS / n).read_text(encoding="utf-8")).get("set") == "tuning"])
+def test_once_held_out_papers_now_tuned_on_read_as_expected(name):
+    spec = json.loads((PAPERS / name).read_text(encoding="utf-8"))
+    assert spec.get("was_held_out"), name
+    _check(spec, PAPERS / spec["paper"])
+
+
 def test_every_test_paper_is_labelled_as_test_data(generated):
     for path in list(PAPERS.glob("*.txt")) + list(PAPERS.glob("*.html")):
         assert "TEST DATA" in path.read_text(encoding="utf-8").split("\n")[0], path.name
@@ -154,6 +162,25 @@ def test_dates_as_written_take_the_papers_year(written, due):
     assert read_due(written, PAPER_DAY, today=date(2030, 1, 1)) == due
 
 
+@pytest.mark.parametrize("written, due", [
+    ("In progress - target 15 May, revised date 20 Nov", date(2014, 11, 20)),
+    ("Target 1 March; new date: 9 June", date(2014, 6, 9)),
+    ("28 Feb (now 31 March)", date(2014, 3, 31)),
+    ("Deadline extended to 12 Dec", date(2014, 12, 12)),
+    ("Renew the new contract by 3 April", date(2014, 4, 3)),   # "new" without a date after it
+])
+def test_revised_date_overrides_the_target_in_the_same_words(written, due):
+    assert read_due(written, PAPER_DAY, today=date(2030, 1, 1)) == due
+
+
+def test_revised_date_in_an_inline_status_line():
+    paste = ("Action tracker, 2 May 2016\n\n"
+             "XY 01/16(a) Parking review\nConsult residents on the parking zones.\n"
+             "Status: In progress \u2013 target 30 June, revised date 15 Sept / LM/PQ\n")
+    item = parse_paper(paste, today=date(2016, 5, 3)).items[0]
+    assert (item.number, item.due, item.owners) == ("XY 01/16(a)", date(2016, 9, 15), ["LM", "PQ"])
+
+
 def test_new_date_column_overrides_target_date():
     paste = "\n".join(["Ref |", "Action |", "Target date |", "New date |", "|",
                        "1 |", "Do it |", "June |", "14 Aug |", "|",
@@ -201,6 +228,95 @@ def test_decisions_printed_twice_are_kept_once():
     paper = parse_paper("Decision:\n" + block + "Minutes:\nThe report was presented.\n" + block,
                         today=date(2024, 1, 1))
     assert [i.number for i in paper.items] == ["1", "2"]
+
+
+def test_resolution_parts_numbered_without_a_dot():
+    paste = ("Minutes of the meeting on 5 June 2021\n\n12 Library Opening Hours\n\n"
+             "RESOLVED:\n1 That the consultation results be noted.\n"
+             "2 That the Libraries Manager reports back on Sunday opening by 30 September 2021.\n"
+             "\n13 Any Other Business\n\nNone.\n")
+    paper = parse_paper(paste, today=date(2021, 6, 6))
+    assert paper.kind == "decisions"
+    assert [(i.number, i.text, i.due) for i in paper.items] == [
+        ("1", "That the consultation results be noted.", None),
+        ("2", "That the Libraries Manager reports back on Sunday opening by 30 September 2021.",
+         date(2021, 9, 30))]
+
+
+def test_bare_numbers_must_run_in_order_to_be_resolution_parts():
+    paste = ("Minutes, 5 June 2021\n\nRESOLVED:\n1 That the minutes be signed.\n"
+             "3 That nothing else be done.\n")
+    assert [i.number for i in parse_paper(paste, today=date(2021, 6, 6)).items] == ["1"]
+
+
+def test_two_resolutions_numbered_from_one_are_both_kept():
+    paste = ("Minutes of the meeting on 5 June 2021\n\n"
+             "20 Play Areas\nRESOLVED:\n1. That the survey be noted.\n"
+             "2. That the swings be replaced.\n\n"
+             "21 Cemetery Fees\nRESOLVED:\n1. That the survey be noted.\n"
+             "2. That the fees rise by 3%.\n")
+    paper = parse_paper(paste, today=date(2021, 6, 6))
+    assert [(i.number, i.text) for i in paper.items] == [
+        ("1", "That the survey be noted."), ("2", "That the swings be replaced."),
+        ("1", "That the survey be noted."), ("2", "That the fees rise by 3%.")]
+    assert "Decision 1: the number is used again by a later resolution" in paper.problems
+
+
+# --- rows with no delimiter, fixed width, blocks: owners and where a table ends ---------
+
+@pytest.mark.parametrize("row, text, owners", [
+    ("1 Mend the gate by the pond Grounds Maintenance Officer 3 May Pending",
+     "Mend the gate by the pond", ["Grounds Maintenance Officer"]),
+    ("1 Update the lettings policy Halls Steering Group 3 May Pending",
+     "Update the lettings policy", ["Halls Steering Group"]),
+    ("1 Fix the lights ICT & Facilities Manager 3 May Pending",
+     "Fix the lights", ["ICT & Facilities Manager"]),
+    ("1 Cut the hedge on Mill Lane Clerk 3 May Pending", "Cut the hedge on Mill Lane", ["Clerk"]),
+    ("1 Report the potholes Head of Highways 3 May Pending", "Report the potholes",
+     ["Head of Highways"]),
+])
+def test_row_owner_titles_take_their_capitalised_qualifiers(row, text, owners):
+    paste = f"Actions, 1 April 2022\nNo. Action Owner Due Status\n{row}\n2 Do it JB 4 May Pending\n"
+    item = parse_paper(paste, today=date(2022, 4, 2)).items[0]
+    assert (item.text, item.owners) == (text, owners)
+
+
+@pytest.mark.parametrize("footer", ["Next meeting: 6 June 2022 at 7pm.",
+                                    "Date of next meeting \u2013 6 June 2022",
+                                    "Signed: ..............."])
+def test_rows_stop_at_the_end_matter(footer):
+    paste = ("Actions, 1 April 2022\nNo. Action Owner Due Status\n"
+             "1 Paint the railings Clerk 3 May Pending\n2 Order new bins RFO June Ongoing\n"
+             f"Page 1 of 1\n{footer}\n")
+    items = parse_paper(paste, today=date(2022, 4, 2)).items
+    assert [(i.number, i.text) for i in items] == [("1", "Paint the railings"),
+                                                   ("2", "Order new bins")]
+
+
+def test_blocks_stop_at_the_end_matter():
+    paste = ("Actions, 1 April 2022\n\nR1 - Paint the railings.\nOwner: Clerk\n\n"
+             "R2 - Order new bins.\nOwner: RFO\n\nDate of next meeting: 6 June 2022.\n")
+    items = parse_paper(paste, today=date(2022, 4, 2)).items
+    assert [(i.number, i.text) for i in items] == [("R1", "Paint the railings."),
+                                                   ("R2", "Order new bins.")]
+
+
+def test_fixed_width_group_heading_across_the_first_column_edge():
+    paste = "\n".join([
+        "Log, 2 May 2021",
+        "No.  Action                        Owner          Due",
+        "SEPTEMBER 2020",
+        "A1   Survey the play area          Parks Manager  June",
+        "     and report back.",
+        "OCTOBER 2020",
+        "A2   Clear the culvert             Clerk and      July",
+        "                                   Cllr Shah",
+        "Next meeting: 9 June 2021",
+        "     A note nobody should read as a cell."])
+    items = parse_paper(paste, today=date(2021, 5, 3)).items
+    assert [(i.number, i.text, i.owners) for i in items] == [
+        ("A1", "Survey the play area and report back.", ["Parks Manager"]),
+        ("A2", "Clear the culvert", ["Clerk", "Cllr Shah"])]
 
 
 # --- file formats --------------------------------------------------------------------

@@ -78,6 +78,24 @@ _EXTRA_STATUS = {
     "compete": "implemented", "not due": "not started", "not yet started": "not started",
     "no longer required": "withdrawn", "no longer applicable": "withdrawn",
 }
+# A later date that replaces the one first set: "target 31 July, revised date 31 Oct",
+# "30 June (now 30 Sept)", "deadline extended to 14 May". The date after the last such
+# word is the one that counts.
+_REVISED = re.compile(
+    r"\b(?:revised|new|amended|extended|moved|deferred|re-?scheduled|put back|now)"
+    r"(?:\s+(?:target|due|completion|deadline|date|timescale|to|until|for|by|:|-|\u2013))*"
+    r"\s*[:\-\u2013]?\s*", re.I)
+# Lines that end a table or list of items: the date of the next meeting, a signature
+# line, "The meeting closed at …". They start with a capital, so that a wrapped cell
+# going on "next meeting of the Board." is not taken for one.
+END_MATTER = re.compile(
+    r"^\s*(?:(?:The\s+|THE\s+)?(?:Date|DATE)\s+"
+    r"(?i:(?:and\s+time\s+)?of\s+(?:the\s+)?next\s+meeting)\b"
+    r"|(?:Next|NEXT)\s+(?i:meeting)\b"
+    r"|(?:Signed|SIGNED)\s*(?::|\.{3,}|_{3,}|$)"
+    r"|(?:The|THE)\s+(?i:meeting\s+(?:closed|ended|finished))\b)")
+# Page furniture: a line that is only a page number ("Page 3 of 7", "- 4 -", "12").
+PAGE_LINE = re.compile(r"^\s*(?:page\s+\d+(?:\s+of\s+\d+)?|-\s*\d+\s*-|\d{1,3})\s*$", re.I)
 _STATUS_SPLIT = re.compile(r"\s*(?:[\u2013\u2014:;,(/]|\s-\s|\.\s|\n)\s*")
 
 
@@ -138,13 +156,20 @@ def year_base(paper_date: date | None, today: date) -> date:
 
 
 def read_due(text: str | None, paper_date: date | None, today: date) -> date | None:
-    """A due date as written in a cell: "June", "30 Sept", "17.7.12", "by 28 February 2014"."""
+    """A due date as written in a cell: "June", "30 Sept", "17.7.12", "by 28 February 2014".
+    A revised date in the same words overrides the first ("target 31 July, revised 31 Oct")."""
     if not text:
         return None
     t = squeeze(text).strip(" .,;:")
     if not t or key(t) in ("ongoing", "n a", "na", "tbc", "complete", "completed"):
         return None
     base = year_base(paper_date, today)
+    for m in reversed(list(_REVISED.finditer(t))):
+        # "target 31 July, revised date 31 Oct": the revised date overrides the target.
+        later = _DATE_IN.match(t, m.end())
+        found = parse_when(later.group(0), base, prefer="future") if later else None
+        if found:
+            return found
     whole = parse_when(t, base, prefer="future") if len(t) < 40 else None
     if whole:
         return whole

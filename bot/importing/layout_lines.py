@@ -4,6 +4,11 @@
   the columns ("Ref Action Owner Due Status"). The fields after the text are
   peeled off from the right: the status words, then the date, then the owner
   (initials such as "AB/CD", or a job title starting with a word like "Head").
+  A title ending in a head noun ("Officer", "Manager", "Group", "Panel") takes up to
+  three capitalised words before it ("Amenities Officer", "Allotments Working Group"),
+  unless they follow "on", "the", "to" … and so belong to the action ("… on Mill
+  Lane" + "Clerk"). The rows end at the end matter ("Next meeting: …", "Date of next
+  meeting", "Signed: …"); page numbers between rows are skipped.
 - blocks: each item starts with its number ("R1 -", "Recommendation 3",
   "(1)", "SC7", "02.11", …) and runs to the next one. Inside it:
     * labelled lines ("Owner: …", "Target date: …", "Status: …");
@@ -12,6 +17,7 @@
     * prose ending in a bracketed response "(Accepted)", after which the
       paragraphs are comments on it (kept as the position).
   An agenda report's "RECOMMENDATIONS" section, when present, is the only part read.
+  The end matter ("Next meeting: …") ends the last block; page numbers are skipped.
 """
 from __future__ import annotations
 
@@ -22,8 +28,9 @@ from bot.status import normalise_status
 
 from .cleaning import squeeze
 from .columns import column_role
-from .common import (_EXTRA_STATUS, MONTH_HEADING, clean_ref, find_due_in_prose, find_paper_date,
-                     key, line_number, owners_from, read_due, read_status)
+from .common import (_EXTRA_STATUS, END_MATTER, MONTH_HEADING, PAGE_LINE, clean_ref,
+                     find_due_in_prose, find_paper_date, key, line_number, owners_from, read_due,
+                     read_status)
 from .model import ImportedItem, ParsedPaper
 
 # -- one row per line, no delimiter -------------------------------------------
@@ -34,6 +41,23 @@ _TITLE_WORDS = {"head", "director", "assistant", "chief", "cabinet", "corporate"
                 "manager", "officer", "commissioner", "clerk", "monitoring", "council",
                 "scrutiny", "democratic", "all", "cllr", "councillor", "interim"}
 _JOINERS = {"of", "and", "for", "the", "&", "/", "-", "\u2013"}
+# Words that end a job title or a body and take the capitalised words before them as
+# part of its name ("Amenities Officer", "Economic Development Manager", "Allotments
+# Working Group", "ICT Team"). Those in _STANDS_ALONE make an owner on their own too.
+_HEAD_NOUNS = {"officer", "officers", "manager", "managers", "group", "team", "board", "panel",
+               "committee", "partnership", "forum", "unit", "section", "department",
+               "directorate", "coordinator", "co-ordinator", "adviser", "advisor", "engineer",
+               "surveyor", "administrator", "clerk", "partner", "champion", "trust", "network"}
+# Those naming a person, which start an owner as the words in _TITLE_WORDS do.
+_PERSON_HEADS = {"officers", "managers", "coordinator", "co-ordinator", "adviser", "advisor",
+                 "engineer", "surveyor", "administrator", "partner", "champion"}
+_STANDS_ALONE = {"clerk", "board", "panel", "committee", "partnership", "forum", "trust"}
+# A capitalised run straight after one of these is the object of the action's words
+# ("flooding on Station Road"), not the start of an owner's title.
+_FUNCTION_WORDS = {"a", "an", "the", "on", "in", "at", "to", "with", "about", "from", "for",
+                   "by", "of", "near", "beside", "into", "onto", "across", "around", "behind",
+                   "outside", "inside", "between", "along", "off", "over", "under", "via",
+                   "and", "or", "towards", "within", "against"}
 _INITIALS = re.compile(r"^[A-Z][A-Za-z]{0,3}(?:/[A-Z][A-Za-z]{0,3})*[,;]?$")
 _DUE_WORDS = {"ongoing", "tbc", "n/a", "asap", "immediate", "complete", "completed"}
 _DATE_TOKENS = re.compile(
@@ -92,8 +116,10 @@ def parse_rows(text: str, today: date) -> ParsedPaper | None:
     problems: list[str] = []
     for line in lines[header_at + 1:]:
         s = line.strip()
-        if not s:
+        if not s or PAGE_LINE.match(s):
             continue
+        if END_MATTER.match(s):
+            break  # "Next meeting: …", a signature line: the list has ended
         found = line_number(s) if "number" in roles else None
         if found is None and "number" in roles:
             first = s.split(" ", 1)
@@ -175,9 +201,42 @@ def _owner_length(tokens: list[str]) -> int:
     while run and tokens[-run].lower() in _JOINERS:
         run -= 1
     for k in range(run, 0, -1):
-        if tokens[-k].lower().strip("'\u2019s") in _TITLE_WORDS:
-            return k
+        if tokens[-k].lower().strip("'\u2019s") in _TITLE_WORDS | _PERSON_HEADS:
+            return _with_qualifiers(tokens, k) if _bare(tokens[-k]) in _HEAD_NOUNS else k
+    if run and _bare(tokens[-1]) in _HEAD_NOUNS and _after_function_word(tokens, run):
+        return _with_qualifiers(tokens, 1)   # "… on Station Road Panel": not all of it
     return run
+
+
+def _bare(token: str) -> str:
+    return token.lower().strip(",;:'\u2019")
+
+
+def _after_function_word(tokens: list[str], k: int) -> bool:
+    return len(tokens) > k and _bare(tokens[-k - 1]) in _FUNCTION_WORDS
+
+
+def _with_qualifiers(tokens: list[str], k: int) -> int:
+    """The owner ending at tokens[-k:] extended leftwards over the capitalised words
+    that name it ("Amenities" + "Officer"), at most three, leaving the action at
+    least two words. Where those words follow "on", "the", "to" … they belong to the
+    action ("on Station Road" + "Clerk"), so only a head that cannot stand alone
+    ("Officer") takes the nearest one."""
+    extra = words = 0
+    while words < 3 and len(tokens) - k - extra > 2:
+        tok = tokens[-k - extra - 1]
+        if tok == "&":
+            extra += 1
+        elif tok[:1].isupper() and _bare(tok) not in _JOINERS:
+            extra += 1
+            words += 1
+        else:
+            break
+    while extra and tokens[-k - extra] == "&":
+        extra -= 1
+    if _after_function_word(tokens, k + extra):
+        extra = 0 if _bare(tokens[-k]) in _STANDS_ALONE else min(extra, 1)
+    return k + extra
 
 
 # -- numbered blocks -----------------------------------------------------------
@@ -223,13 +282,17 @@ def parse_blocks(text: str, today: date) -> ParsedPaper | None:
     body = _recommendations_section(lines) or lines
     blocks: list[tuple[str, list[str]]] = []
     family = None
+    ended = False   # past "Next meeting: …" or a signature: nothing more for the last item
     for line in body:
         s = line.strip()
         found = line_number(s) if s else None
         if found and (family is None or _family(s) == family):
             family = family or _family(s)
             blocks.append((found[0], [found[1]] if found[1].strip() else []))
-        elif blocks:
+            ended = False
+        elif END_MATTER.match(s) or (s and PAGE_LINE.match(s)):
+            ended = ended or bool(END_MATTER.match(s))
+        elif blocks and not ended:
             blocks[-1][1].append(s)
     if not blocks:
         return None

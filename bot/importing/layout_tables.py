@@ -7,7 +7,8 @@
   headings first (footnote markers such as "Lead¹" or "Target date*" allowed);
 - fixed: fixed-width columns, as PDF text extraction or a typed tracker gives
   them, cells wrapping onto continuation lines, group headings ("JUNE 2014")
-  between rows.
+  between rows (even when, written from the margin, they reach past the first
+  column's edge); the table ends at "Next meeting: …" and the like.
 
 Each returns rows for grid.rows_to_paper, or None when the text is not in it.
 """
@@ -18,11 +19,9 @@ from datetime import date
 
 from .cleaning import squeeze
 from .columns import column_role
-from .common import MONTH_HEADING, clean_ref, find_paper_date
+from .common import END_MATTER, MONTH_HEADING, PAGE_LINE, clean_ref, find_paper_date
 from .grid import rows_to_paper
 from .model import ParsedPaper
-
-_PAGE = re.compile(r"^\s*(?:page\s+\d+(?:\s+of\s+\d+)?|-\s*\d+\s*-|\d{1,3})\s*$", re.I)
 
 
 def _finish(rows, preamble: list[str], today: date) -> ParsedPaper | None:
@@ -218,10 +217,14 @@ def parse_fixed_width(text: str, today: date) -> ParsedPaper | None:
     text_col = roles.index("text")
     rows: list[list[list[str]]] = []
     for line in lines[header_at + 1:]:
-        if not line.strip() or _PAGE.match(line):
+        if not line.strip() or PAGE_LINE.match(line):
             continue
+        if END_MATTER.match(line):
+            break  # "Next meeting: …" and the like: the table has ended
         if (again := _header_line(line)) is not None:
             starts = [p for p, _ in again]   # a new page may shift the columns a little
+            continue
+        if _group_heading(line, starts):
             continue
         cells = _assign(line, starts)
         filled = [i for i, c in enumerate(cells) if c]
@@ -249,6 +252,22 @@ def parse_fixed_width(text: str, today: date) -> ParsedPaper | None:
         return None
     table = [names] + [["\n".join(parts) for parts in row] for row in rows]
     return _finish(table, lines[:header_at], today)
+
+
+def _group_heading(line: str, starts: list[int]) -> bool:
+    """A heading between rows ("APRIL 2023", "CHILDREN'S SERVICES") written from the
+    left margin as one run of text, which may reach past the first column's edge
+    (so it is not one cell) but is not a row: no reference, no other cells."""
+    chunks = _chunks(line)
+    if len(chunks) != 1:
+        return False
+    pos, only = chunks[0]
+    if len(starts) > 1 and pos >= starts[1]:
+        return False  # it starts inside a later column: a wrapped cell
+    if clean_ref(only.split(" ")[0]) is not None:
+        return False
+    return bool(MONTH_HEADING.match(only)
+                or (only.isupper() and any(ch.isalpha() for ch in only) and len(only.split()) <= 6))
 
 
 def _spans(line: str, starts: list[int]) -> bool:

@@ -7,6 +7,13 @@ policy be approved."). Where the stem "That" is shared by numbered parts
 "AGREED that X" or "RESOLVED – That X" keeps only X. Unnumbered decisions are
 numbered 1, 2, 3 … in the order they appear. "(Action: Head of X)" names owners,
 "… by 30 June" a due date.
+
+Parts may be numbered "1.", "(1)" or, where "That"/"To" follows, a bare "1 That …"
+(read only while the numbers go 1, 2, 3 …). Two resolutions in one set of minutes
+may both number their parts from 1: every part is kept, in the order printed, with
+its number as written, and the repeat is reported in .problems. A resolution
+printed twice in a row with the same numbered parts (a decision panel and then
+the minutes) is read once.
 """
 from __future__ import annotations
 
@@ -23,13 +30,17 @@ _TRIGGER = re.compile(
 _THAT = re.compile(r"^(?:that|That|THAT)\b[\s:\u2013\u2014-]*")
 _BULLET = re.compile(r"^\s*[\u00b7\u2022\u25aa\u25cf*\-\u2013]\s+")
 _INLINE_PARTS = re.compile(r"(?:^|\s)\((\d{1,2}|[a-z]|[ivx]{1,4})\)\s+")
+# "1 That the report be noted." — a resolution's part numbered without a dot. A bare
+# number is only read so when "That"/"To" follows and the parts go 1, 2, 3 …, so a
+# minute heading ("35 Business Rates Relief") or a wrapped "2 May" is not one.
+_BARE_PART = re.compile(r"^\s*(?P<n>\d{1,2})\s+(?P<rest>(?:That|THAT|To|TO)\b.*)$")
 _ACTION = re.compile(r"\s*\(?\b(?:Action|Lead|Owner)s?\s*(?:by)?\s*:\s*(?P<who>[^()]+?)\)?\s*\.?\s*$")
 
 
 def parse_minutes(text: str, today: date) -> ParsedPaper | None:
     lines = text.split("\n")
     paper_date = find_paper_date(lines, today)
-    found: list[tuple[str | None, str]] = []   # (number or None, text)
+    blocks: list[list[tuple[str | None, str]]] = []   # each resolution's (number or None, text)
     i = 0
     while i < len(lines):
         m = _TRIGGER.match(lines[i])
@@ -40,33 +51,42 @@ def parse_minutes(text: str, today: date) -> ParsedPaper | None:
         rest = m.group("rest").strip()
         i += 1
         parts, i = _block(rest, lines, i, stem_that)
-        found.extend(parts)
-    if not found:
+        parts = [(n, b) for n, b in ((n, re.sub(r"[;,]\s*(?:and|or)?\s*$", "", b.strip()).strip())
+                                     for n, b in parts) if b]
+        if parts and blocks and _same(parts, blocks[-1]) and all(n for n, _ in parts):
+            continue  # the same resolution printed twice (decision and minutes panels)
+        if parts:
+            blocks.append(parts)
+    if not blocks:
         return None
     items: list[ImportedItem] = []
-    seen: set[tuple[str, str]] = set()
+    problems: list[str] = []
+    block_of: dict[str, int] = {}   # number -> the resolution it was first used in
     counter = 0
-    for number, body in found:
-        body = re.sub(r"[;,]\s*(?:and|or)?\s*$", "", body.strip()).strip()
-        if not body:
-            continue
-        if number is None:
-            counter += 1
-            number = str(counter)
-        ident = (number, key(body))
-        if ident in seen:
-            continue  # the same decision printed twice (decision and minutes panels)
-        seen.add(ident)
-        owners: list[str] = []
-        if (a := _ACTION.search(body)) and "\n" not in a.group("who"):
-            owners = owners_from(a.group("who"))
-            body = body[:a.start()].rstrip()
-        items.append(ImportedItem(number=number, text=body, owners=owners,
-                                  due=find_due_in_prose(body, paper_date, today)))
+    for b, parts in enumerate(blocks):
+        for number, body in parts:
+            if number is None:
+                counter += 1
+                number = str(counter)
+            if block_of.setdefault(number, b) != b:
+                # Two resolutions in one set of minutes both numbered 1, 2 …: each
+                # part is kept with its number as written, in the order printed.
+                problems.append(f"Decision {number}: the number is used again by a later "
+                                "resolution")
+            owners: list[str] = []
+            if (a := _ACTION.search(body)) and "\n" not in a.group("who"):
+                owners = owners_from(a.group("who"))
+                body = body[:a.start()].rstrip()
+            items.append(ImportedItem(number=number, text=body, owners=owners,
+                                      due=find_due_in_prose(body, paper_date, today)))
     if not items:
         return None
-    problems = [f"Decision {i.number}: no owner found" for i in items if not i.owners]
+    problems += [f"Decision {i.number}: no owner found" for i in items if not i.owners]
     return ParsedPaper(items=items, paper_date=paper_date, problems=problems, kind="decisions")
+
+
+def _same(a: list[tuple[str | None, str]], b: list[tuple[str | None, str]]) -> bool:
+    return [(n, key(t)) for n, t in a] == [(n, key(t)) for n, t in b]
 
 
 def _is_trigger(m: re.Match) -> bool:
@@ -92,10 +112,10 @@ def _block(rest: str, lines: list[str], i: int, stem_that: bool):
         inline = _split_inline(rest)
         if inline:
             return inline, i
-        found = line_number(rest)
+        found = line_number(rest) or _bare_part(rest, None)
         if found:
             number, current = found[0], [found[1]]
-            family = _family(rest)
+            family = _family(rest) if line_number(rest) else "bare"
         else:
             return [(None, _THAT.sub("", rest))], i
     while i < len(lines):
@@ -110,6 +130,12 @@ def _block(rest: str, lines: list[str], i: int, stem_that: bool):
             flush()
             family = family or _family(s)
             number, current = found[0], [found[1]]
+            i += 1
+            continue
+        if family in (None, "bare") and (bare := _bare_part(s, number)):
+            flush()
+            family = "bare"
+            number, current = bare[0], [bare[1]]
             i += 1
             continue
         if current is None:
@@ -131,6 +157,15 @@ def _block(rest: str, lines: list[str], i: int, stem_that: bool):
         i += 1
     flush()
     return parts, i
+
+
+def _bare_part(line: str, previous: str | None) -> tuple[str, str] | None:
+    """(number, text) for "2 That …" when it is the part after `previous` (or the first)."""
+    m = _BARE_PART.match(line)
+    if not m:
+        return None
+    expected = int(previous) + 1 if previous and previous.isdigit() else 1
+    return (m.group("n"), m.group("rest")) if int(m.group("n")) == expected else None
 
 
 def _family(line: str) -> str:
