@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install clean
+.PHONY: run test bench install clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(VENV)/.installed
 # The whole suite: SQLite always, and PostgreSQL when it runs on 127.0.0.1:5432.
 test: $(VENV)/.installed
 	$(PY) -m pytest
+
+# Speed, memory and scale against a bare Bolt app; writes BENCHMARKS.md (see bench/).
+bench: $(VENV)/.installed
+	$(PY) bench/run_all.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

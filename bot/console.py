@@ -7,6 +7,7 @@ Slack sends it, and the app's Web API calls go to a local stand-in for Slack
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import sys
@@ -145,7 +146,9 @@ class Console:
         headers = payloads.sign(body, self.secret, content_type=content_type)
         request = AsyncBoltRequest(body=body, headers={k.lower(): [v] for k, v in headers.items()})
         response = await self.app.async_dispatch(request)
-        if response.status >= 400:
+        if response.status == 200 and (response.body or "").startswith("{") and '"blocks"' in response.body:
+            self.slack.record_ack(json.loads(response.body))   # a command's answer, shown like any other
+        elif response.status >= 400:
             self.say(f"(the app answered HTTP {response.status}: {response.body})")
         elif response.body and response.body.startswith("{") and "errors" in response.body:
             self.say(f"(the form was not accepted: {response.body})")
@@ -219,7 +222,7 @@ class Console:
         elsewhere = 0
         channel_names = {cid: name for name, cid in session.channels.items()}
         for call in new_calls:
-            if call.method in ("response_url", "chat.postEphemeral", "chat.postMessage"):
+            if call.method in ("ack", "response_url", "chat.postEphemeral", "chat.postMessage"):
                 target = call.args.get("channel")
                 if call.method == "chat.postMessage" and target not in (session.channel, session.user.user_id):
                     elsewhere += 1  # someone else's DM or another channel: not on this person's screen

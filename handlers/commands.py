@@ -1,4 +1,5 @@
-"""Slash commands. Each acknowledges first, then answers through respond()."""
+"""Slash commands. The answer rides in the acknowledgement (the app runs listeners before
+responding), so the person sees it without a second round trip to Slack."""
 from __future__ import annotations
 
 from bot import messages
@@ -19,24 +20,22 @@ COMMANDS = ("/actions", "/position", "/update", "/scrutiny")
 
 def register(app, deps) -> None:
     @app.command("/actions")
-    async def actions_command(ack, command, respond, context):
-        await ack()
+    async def actions_command(ack, command, context):
         ctx = deps.ctx(context)
         if is_help(command.get("text", "")):
-            return await respond(**messages.help_for("actions").payload(response_type="ephemeral"))
+            return await ack(**messages.help_for("actions").payload(response_type="ephemeral"))
         filt = parse_actions(command.get("text", ""), ctx.today)
         async with deps.db.session() as s:
             page = await items.list_items(s, ctx, filt)
             msg = messages.item_list(page, ctx.today, in_dm=ctx.in_dm)
-        await respond(**msg.payload(response_type="ephemeral"))
+        await ack(**msg.payload(response_type="ephemeral"))
 
     @app.command("/position")
-    async def position_command(ack, command, respond, context):
-        await ack()
+    async def position_command(ack, command, context):
         ctx = deps.ctx(context)
         text = clean(command.get("text", ""))
         if not text or is_help(text):
-            return await respond(**messages.help_for("position").payload(response_type="ephemeral"))
+            return await ack(**messages.help_for("position").payload(response_type="ephemeral"))
         words = text.split()
         want_history = len(words) > 1 and words[-1].lower() == "history"
         ref = " ".join(words[:-1] if want_history else words)
@@ -46,14 +45,13 @@ def register(app, deps) -> None:
                 msg = messages.history(item, await items.positions_of(s, item), ctx.today)
             else:
                 msg = messages.item_card(item, await items.latest_position(s, item), ctx.today)
-        await respond(**msg.payload(response_type="ephemeral"))
+        await ack(**msg.payload(response_type="ephemeral"))
 
     @app.command("/update")
-    async def update_command(ack, command, respond, context, client):
-        await ack()
+    async def update_command(ack, command, context, client):
         ctx = deps.ctx(context)
         if is_help(command.get("text", "")):
-            return await respond(**messages.help_for("update").payload(response_type="ephemeral"))
+            return await ack(**messages.help_for("update").payload(response_type="ephemeral"))
         req = parse_update(command.get("text", ""), ctx.today)
         async with deps.db.session() as s, s.begin():
             item = await items.resolve(s, ctx, req.ref)
@@ -64,19 +62,19 @@ def register(app, deps) -> None:
                 changes = await items.apply_changes(s, ctx, item, req.changes)
                 msg = messages.update_result(item, changes, await items.latest_position(s, item), ctx.today)
         if req.changes is None:
+            await ack()
             await client.views_open(trigger_id=command["trigger_id"], view=view)
         else:
-            await respond(**msg.payload(response_type="ephemeral"))
+            await ack(**msg.payload(response_type="ephemeral"))
 
     @app.command("/scrutiny")
-    async def scrutiny_command(ack, command, respond, context, client):
-        await ack()
+    async def scrutiny_command(ack, command, context, client):
         ctx = deps.ctx(context)
         text = clean(command.get("text", ""))
         verb, _, rest = text.partition(" ")
         verb, rest = verb.lower(), rest.strip()
         if not verb or is_help(verb):
-            return await respond(**messages.help_for("scrutiny").payload(response_type="ephemeral"))
+            return await ack(**messages.help_for("scrutiny").payload(response_type="ephemeral"))
         async with deps.db.session() as s, s.begin():
             if verb == "setup":
                 words = split_words(rest)
@@ -117,6 +115,7 @@ def register(app, deps) -> None:
             else:
                 raise UserError(f"I don't know `/scrutiny {verb[:30]}`. Try `/scrutiny setup`, `role`, `roles` or `help`.")
         if msg is None:  # import: a form
+            await ack()
             return await client.views_open(trigger_id=command["trigger_id"],
                                            view=import_form(ImportForm(ctx.channel_id), rest.split()[0] if rest else ""))
-        await respond(**msg.payload(response_type="ephemeral"))
+        await ack(**msg.payload(response_type="ephemeral"))

@@ -22,19 +22,18 @@ def _form_meta(text: str | None) -> LetterForm:
 
 def register(app, deps) -> None:
     @app.command("/letter")
-    async def letter_command(ack, command, respond, context, client):
-        await ack()
+    async def letter_command(ack, command, context, client):
         ctx = deps.ctx(context)
         text = clean(command.get("text", ""))
         if is_help(text):
-            return await respond(**Message("/letter — the decision letter").add(Section(render.LETTER_HELP))
+            return await ack(**Message("/letter — the decision letter").add(Section(render.LETTER_HELP))
                                  .payload(response_type="ephemeral"))
         if text.lower() == "status":
             async with deps.db.session() as s:
                 committee, letter = await letters.latest_letter(s, ctx)
                 meeting = await s.get(Meeting, letter.meeting_id) if letter and letter.meeting_id else None
                 msg = render.status_message(committee, letter, meeting, ctx.tz)
-            return await respond(**msg.payload(response_type="ephemeral"))
+            return await ack(**msg.payload(response_type="ephemeral"))
         if text:
             raise UserError(f"I don't know `/letter {text[:30]}`. Try `/letter`, `/letter status` or `/letter help`.")
         async with deps.db.session() as s:
@@ -42,6 +41,7 @@ def register(app, deps) -> None:
             meta = LetterForm(draft.committee.id, draft.meeting.id if draft.meeting else None, ctx.channel_id)
             view = render.letter_view(draft.committee, draft.meeting, draft.text, draft.recipients, meta, ctx.tz,
                                       preview=False)
+        await ack()
         await client.views_open(trigger_id=command["trigger_id"], view=view)
 
     @app.view(render.LETTER_CALLBACK)

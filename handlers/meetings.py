@@ -13,18 +13,17 @@ VERBS = {"new": "new", "schedule": "new", "decision": "decision", "resolved": "d
 
 def register(app, deps) -> None:
     @app.command("/meeting")
-    async def meeting_command(ack, command, respond, context):
-        await ack()
+    async def meeting_command(ack, command, context):
         ctx = deps.ctx(context)
         text = clean(command.get("text", ""))
         word, _, rest = text.partition(" ")
         verb, rest = VERBS.get(word.lower()), rest.strip()
         if is_help(text):
-            return await respond(**messages.help_for("meeting").payload(response_type="ephemeral"))
+            return await ack(**messages.help_for("meeting").payload(response_type="ephemeral"))
         if not text:
             async with deps.db.session() as s:
                 msg = render.meeting_card(await meetings.show(s, ctx), ctx.tz)
-            return await respond(**msg.payload(response_type="ephemeral"))
+            return await ack(**msg.payload(response_type="ephemeral"))
         if verb is None:
             raise UserError(f"I don't know `/meeting {word[:30]}`. Try `/meeting`, `new`, `decision`, `action`, "
                             "`close` or `help`.")
@@ -42,4 +41,4 @@ def register(app, deps) -> None:
                 msg = render.action_recorded(meeting, item, ctx.today, ctx.tz)
             else:
                 msg = render.closed(await meetings.close(s, ctx), ctx.tz)
-        await respond(**msg.payload(response_type="ephemeral"))
+        await ack(**msg.payload(response_type="ephemeral"))

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
+from urllib.parse import parse_qs
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,6 +93,7 @@ class Harness:
                                           signing_secret=SECRET, slack_api_url=slack.api_url,
                                           admins=frozenset(admins))
         self.db = Database(self.settings.database_url)
+        self.acks: dict[str, Call] = {}   # response_url key -> a command's answer carried in its ack
 
     async def start(self) -> None:
         await self.db.upgrade()
@@ -113,11 +116,25 @@ class Harness:
         signed = payloads.sign(body, secret, timestamp, content_type=content_type)
         signed.update(headers or {})
         async with self.http.post(self.url + "/slack/events", data=body.encode(), headers=signed) as resp:
-            return resp.status, await resp.text()
+            status, text = resp.status, await resp.text()
+        self._keep_answer(body, content_type, status, text)
+        return status, text
+
+    def _keep_answer(self, body: str, content_type: str, status: int, text: str) -> None:
+        """A command answered in its acknowledgement: keep the answer under its response_url
+        key, where reply() finds it as it would a post to that URL."""
+        if status != 200 or content_type != payloads.FORM or not text.strip().startswith("{"):
+            return
+        answer = json.loads(text)
+        url = (parse_qs(body).get("response_url") or [""])[0]
+        if url and (answer.get("text") or answer.get("blocks")):
+            key = url.rsplit("/", 1)[-1]
+            self.acks[key] = Call(method="ack", args=answer, token=None, at=time.monotonic(), path=key)
 
     async def command(self, command: str, text: str = "", *, user: str, channel: str, team: str = "T1",
                       expect_reply: bool = True) -> Reply | None:
-        """Type a slash command; return the private reply (from the response_url)."""
+        """Type a slash command; return the private reply (in the acknowledgement, or
+        failing that posted to the response_url)."""
         key = uuid.uuid4().hex
         body = payloads.slash_command_body(command, text, user_id=user, team_id=team, channel_id=channel,
                                            response_url=self.slack.response_url(key))
@@ -130,6 +147,8 @@ class Harness:
     async def reply(self, key: str, timeout: float = 5.0) -> Reply:
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
+            if key in self.acks:
+                return Reply(self.acks[key])
             for call in self.slack.calls_to("response_url"):
                 if call.path == key:
                     return Reply(call)

@@ -71,10 +71,23 @@ async def import_items(session: AsyncSession, *, team_id: str, committee_code: s
     latest = await latest_positions(session, [i.id for i in existing.values()])
     report = ImportReport(review=review_code)
     position_date = as_of or now.date()
+    roles_by_name: dict[str, object] = {}
+
+    async def role(name: str):
+        if name not in roles_by_name:
+            roles_by_name[name] = await get_or_create_role(session, team_id, name, now, actor)
+        return roles_by_name[name]
+
+    # New items are added together and flushed once (ids for their audit events and
+    # positions), rather than one round trip each: a 100-row tracker is one import.
+    changed_refs: dict[int, bool] = {}
+    created: list[tuple[Item, ImportedItem]] = []
     for imported in items:
-        roles = [await get_or_create_role(session, team_id, name, now, actor) for name in imported.owners]
+        roles = [await role(name) for name in imported.owners]
         roles = list({r.id: r for r in roles}.values())
         item = existing.get(imported.number)
+        if item is not None and item.id is None:   # the same number twice in one paper
+            await session.flush()
         if item is None:
             item = Item(team_id=team_id, committee=committee, review=review, kind="rec",
                         number=imported.number, seq=_seq(imported.number), text=imported.text,
@@ -82,30 +95,35 @@ async def import_items(session: AsyncSession, *, team_id: str, committee_code: s
                         due=imported.due, created_at=now, updated_at=now,
                         owners=[ItemOwner(role_id=r.id, ordinal=n, role=r) for n, r in enumerate(roles)])
             session.add(item)
-            await session.flush()
             existing[imported.number] = item
+            created.append((item, imported))
+            continue
+        before, after = {}, {}
+        for name, value in (("text", imported.text), ("due", imported.due), ("status", imported.status)):
+            if value is not None and getattr(item, name) != value:
+                before[name], after[name] = getattr(item, name), value
+                setattr(item, name, value)
+        if roles and [o.role_id for o in item.owners] != [r.id for r in roles]:
+            before["owners"] = [o.role.name for o in item.owners]
+            after["owners"] = [r.name for r in roles]
+            item.owners.clear()
+            await session.flush()
+            for n, r in enumerate(roles):
+                item.owners.append(ItemOwner(role_id=r.id, ordinal=n, role=r))
+        changed_refs[id(item)] = bool(after)
+        if after:
+            item.updated_at = now
+            audit.record(session, team_id=team_id, actor=actor, at=now, entity="item", entity_id=item.id,
+                         action="import", before=before, after=after)
+    if created:
+        await session.flush()
+        for item, imported in created:
             audit.record(session, team_id=team_id, actor=actor, at=now, entity="item", entity_id=item.id,
                          action="import", after=imported.as_json())
             report.created.append(item.ref)
-            changed = True
-        else:
-            before, after = {}, {}
-            for name, value in (("text", imported.text), ("due", imported.due), ("status", imported.status)):
-                if value is not None and getattr(item, name) != value:
-                    before[name], after[name] = getattr(item, name), value
-                    setattr(item, name, value)
-            if roles and [o.role_id for o in item.owners] != [r.id for r in roles]:
-                before["owners"] = [o.role.name for o in item.owners]
-                after["owners"] = [r.name for r in roles]
-                item.owners.clear()
-                await session.flush()
-                for n, r in enumerate(roles):
-                    item.owners.append(ItemOwner(role_id=r.id, ordinal=n, role=r))
-            changed = bool(after)
-            if changed:
-                item.updated_at = now
-                audit.record(session, team_id=team_id, actor=actor, at=now, entity="item", entity_id=item.id,
-                             action="import", before=before, after=after)
+
+    for imported in items:
+        item = existing[imported.number]
         last = latest.get(item.id)
         if imported.position and (last is None or last.text.strip() != imported.position.strip()):
             pos = Position(item_id=item.id, text=imported.position, as_of=position_date, author_name="Imported",
@@ -115,8 +133,8 @@ async def import_items(session: AsyncSession, *, team_id: str, committee_code: s
             audit.record(session, team_id=team_id, actor=actor, at=now, entity="item", entity_id=item.id,
                          action="position", after={"text": imported.position, "as_of": position_date})
             report.positions_added += 1
-            changed = True
-        if item.ref not in report.created:
-            (report.updated if changed else report.unchanged).append(item.ref)
+            changed_refs[id(item)] = True
+        if id(item) in changed_refs and item.ref not in report.created:
+            (report.updated if changed_refs.pop(id(item)) else report.unchanged).append(item.ref)
     await session.flush()
     return report
