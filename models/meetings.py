@@ -52,6 +52,7 @@ class Agency(Base):
 
 class AgencyContact(Base):
     __tablename__ = "agency_contacts"
+    __table_args__ = (Index("ix_contact_agency", "agency_id"),)   # an agency's contacts (Agency.contacts)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     user_id: Mapped[str | None] = mapped_column(String(32))
@@ -64,7 +65,9 @@ class AgencyContact(Base):
 class Letter(Base):
     """The chair's decision letter after a meeting, as sent."""
     __tablename__ = "letters"
-    __table_args__ = (Index("ix_letter_committee", "committee_id", "sent_at"),)
+    __table_args__ = (Index("ix_letter_committee", "committee_id", "sent_at"),
+                      # The scheduled chase: letters not yet chased, sent before a date.
+                      Index("ix_letter_unchased", "chased_at", "sent_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
     committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
@@ -79,7 +82,9 @@ class Letter(Base):
 class LetterRecipient(Base):
     """Who a letter went to, and when it was delivered and acknowledged."""
     __tablename__ = "letter_recipients"
-    __table_args__ = (Index("ix_recipient_letter", "letter_id"), Index("ix_recipient_user", "user_id"))
+    __table_args__ = (Index("ix_recipient_letter", "letter_id"), Index("ix_recipient_user", "user_id"),
+                      # The dispatcher's on_sent hook notes delivery by the message's outbox key.
+                      Index("ix_recipient_outbox_key", "outbox_key"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id"))
     kind: Mapped[str] = mapped_column(String(16))   # channel | contact | officer

@@ -69,7 +69,12 @@ class Role(Base):
     key is the name reduced for matching, so "ESCB Chairman" finds "Chairman of the ESCB".
     """
     __tablename__ = "roles"
-    __table_args__ = (UniqueConstraint("team_id", "key", name="uq_role_key"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "key", name="uq_role_key"),
+        # A committee's chair and officer roles: who may act on it, its officers' reminders and
+        # the officers who get a copy of its letters.
+        Index("ix_role_committee", "committee_id", "kind"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("workspaces.team_id"))
     name: Mapped[str] = mapped_column(String(300))
@@ -106,7 +111,11 @@ class RoleHolder(Base):
 class Review(Base):
     """The scrutiny report that produced recommendations (e.g. sg2010)."""
     __tablename__ = "reviews"
-    __table_args__ = (UniqueConstraint("team_id", "code", name="uq_review_code"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "code", name="uq_review_code"),
+        # The scheduled executive-response flags look across every workspace by agreed date.
+        Index("ix_review_agreed", "agreed_on"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("workspaces.team_id"))
     committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
@@ -126,6 +135,11 @@ class Item(Base):
         Index("ix_item_team_status_due", "team_id", "status", "due"),
         Index("ix_item_ref", "team_id", "kind", "number"),
         Index("ix_item_review", "review_id", "number"),
+        # The scheduled reminders and officers' summaries look across every workspace for open
+        # items due by a date: status first (the open ones), then the due-date range.
+        Index("ix_item_status_due", "status", "due"),
+        # A meeting's actions arising (/meeting, its digest, the decision letter).
+        Index("ix_item_meeting", "meeting_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("workspaces.team_id"))
