@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run_all.py [--quick]
 
+--from-json A.json B.json writes BENCHMARKS.md from the scripts' own --json output.
 --quick uses a small data set (2 workspaces) and fewer requests, to check the
 benchmarks themselves run; the published numbers come from the full run.
 """
@@ -68,11 +69,15 @@ def main(argv: list[str]) -> int:
     started = datetime.now(timezone.utc)
     latency_args = ["--scale", "2x10x100", "--requests", "20", "--settle", "1"] if quick else []
     results = []
-    for script, extra in (("latency.py", latency_args), ("delivery_bench.py", ["--quick"] if quick else [])):
-        if not (ROOT / "bench" / script).exists():
-            continue
-        rows, seconds = run(script, extra)
-        results.append((script, rows, seconds))
+    if "--from-json" in argv:   # write BENCHMARKS.md from result files of runs made one by one
+        for path in argv[argv.index("--from-json") + 1:]:
+            results.append((Path(path).stem, json.loads(Path(path).read_text()), 0.0))
+    else:
+        for script, extra in (("latency.py", latency_args), ("delivery_bench.py", ["--quick"] if quick else [])):
+            if not (ROOT / "bench" / script).exists():
+                continue
+            rows, seconds = run(script, extra)
+            results.append((script, rows, seconds))
     all_rows = [r for _, rows, _ in results for r in rows]
     missed = [r for r in all_rows if not r["ok"]]
     doc = [
@@ -94,7 +99,7 @@ def main(argv: list[str]) -> int:
         f"{len(all_rows) - len(missed)} of {len(all_rows)} targets met."
         + ("" if not missed else " Missed: " + "; ".join(f"{r['store']} {r['measure']}" for r in missed) + "."),
         "",
-        "Time taken: " + ", ".join(f"{s} {sec / 60:.1f} min" for s, _, sec in results) + ".",
+        "Time taken: " + ", ".join(f"{s} {sec / 60:.1f} min" for s, _, sec in results if sec) + ".",
         "",
     ]
     (ROOT / ("BENCHMARKS.quick.md" if quick else "BENCHMARKS.md")).write_text("\n".join(doc))

@@ -43,6 +43,7 @@ class Settings:
     remind_days: int = 7              # owners are reminded this many days before an item falls due
     worker_interval: float = 5.0      # seconds between rounds of scheduled work and delivery
     lease_seconds: float = 30.0       # how soon another replica takes over from one that died
+    worker: bool = True               # off: this replica only answers Slack; others deliver
 
     @property
     def tz(self) -> ZoneInfo:
@@ -67,6 +68,7 @@ class Settings:
             remind_days=int(env.get("SCRUTINEER_REMIND_DAYS") or 7),
             worker_interval=float(env.get("SCRUTINEER_WORKER_INTERVAL") or 5.0),
             lease_seconds=float(env.get("SCRUTINEER_LEASE_SECONDS") or 30.0),
+            worker=(env.get("SCRUTINEER_WORKER") or "on").strip().lower() not in ("off", "0", "false", "no"),
         )
         values.update(overrides)
         if "database_url" in overrides:

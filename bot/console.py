@@ -7,6 +7,7 @@ Slack sends it, and the app's Web API calls go to a local stand-in for Slack
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import json
 import re
 import secrets
@@ -118,7 +119,7 @@ class Console:
         self.app, self.deps = build_app(self.settings, self.db, process_before_response=True)
         # Digests, letters and reminders go out through the outbox, as in production; the
         # console runs one round of the worker after each line instead of every few seconds.
-        self.worker = build_worker(self.settings, self.db, utc_now, interval=0)
+        self.worker = build_worker(self.settings, self.db, utc_now, interval=0, reminders_every=timedelta(0))
         self.worker.dispatcher.per_channel = 0.0
         if self.demo:
             users = {uid: Person(uid, name) for uid, (name, _admin) in USERS.items()}

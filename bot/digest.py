@@ -133,7 +133,7 @@ def meeting_digest(d) -> Message:
     held = when(meeting.starts_at, tz)
     summary = (f"Digest of the {committee.name} meeting of {held}: "
                f"{len(d.decisions)} decision{'' if len(d.decisions) == 1 else 's'}, "
-               f"{len(d.actions)} action{'' if len(d.actions) == 1 else 's'} arising, {len(d.overdue)} overdue")
+               f"{len(d.actions)} action{'' if len(d.actions) == 1 else 's'} arising, {d.overdue_count} overdue")
     closed_by = ("closed automatically" if meeting.closed_by == "auto"
                  else f"closed by <@{meeting.closed_by}>" if meeting.closed_by else "")
     msg = Message(summary).add(
@@ -170,7 +170,7 @@ def meeting_digest(d) -> Message:
     if d.overdue:
         lines = [f"• {rag_emoji(i, today)} *{i.ref}* {_one_line(i.text, 150)} — {owners_line(i)} · {due_line(i, today)}"
                  for i in d.overdue[:LIST_LIMIT]]
-        msg.add(*_sections(f"Overdue ({len(d.overdue)})", _limited(lines, len(d.overdue), "`/actions overdue`")))
+        msg.add(*_sections(f"Overdue ({d.overdue_count})", _limited(lines, d.overdue_count, "`/actions overdue`")))
     else:
         msg.add(Section("*Overdue*\n_Nothing is overdue._ :tada:"))
     counts = " · ".join(f"{RAG_EMOJI[r]} {d.rag_counts.get(r, 0)} {r}" for r in ("red", "amber", "green"))

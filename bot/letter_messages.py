@@ -198,10 +198,11 @@ def contact_message(letter: Letter, committee: Committee, meeting: Meeting | Non
 def letter_payload(kind: str, letter: Letter, committee: Committee, meeting: Meeting | None,
                    recipient: LetterRecipient, recipients: list[LetterRecipient], tz: ZoneInfo | None = None) -> dict:
     tz = tz or ZoneInfo("Europe/London")
-    agencies = _agencies_of(recipients)
-    to = ", ".join(escape(a) for a in agencies) or "no partner agencies yet"
     if kind == "contact":
         return contact_message(letter, committee, meeting, recipient, tz).payload()
+    # (Only the channel's post and the officers' copies name the agencies: working them out for
+    # each of a thousand contacts would make sending a letter quadratic in its recipients.)
+    to = ", ".join(escape(a) for a in _agencies_of(recipients)) or "no partner agencies yet"
     if kind == "officer":
         msg = _letter_message(letter, committee, meeting, tz, f"Your copy: decision letter from the {committee.name}",
                               f"Your copy: decision letter — {committee.name}",

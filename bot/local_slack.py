@@ -16,6 +16,13 @@ that later calls see earlier ones, as they would in Slack.
 Besides ``/api/<method>`` it serves ``/respond/<key>`` (response_url posts,
 recorded as method ``"response_url"``) and ``/upload/<file_id>`` (the upload
 URL handed out by files.getUploadURLExternal, recorded as ``"upload_url"``).
+
+``LocalSlack(latency=0.1)`` makes every Web API call take that long, like a round trip to
+Slack. Faults, besides ``fail_next``: ``LocalSlack(per_channel_interval=1.0)`` enforces Slack's
+"one message per second per channel" on chat.postMessage (a second message into a channel
+within the interval is answered 429 with Retry-After), and ``inject_faults`` fails a seeded
+fraction of calls with 429 or 500, decided per (method, channel, n-th call there) so that
+a run is reproducible whatever order the calls arrive in.
 """
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ import copy
 import hashlib
 import json
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -55,8 +63,10 @@ class Call:
     token: str | None
     at: float  # time.monotonic() when recorded
     path: str  # URL path; for response_url the key, for upload_url the file id
-    failed: bool = False  # answered by fail_next fault injection
+    failed: bool = False  # answered with an error by fault injection (fail_next, inject_faults, the rate limit)
     response: Any = None  # what the fake answered (dict, or text for response/upload urls)
+    limited: bool = False  # answered 429 by the per-channel rate limit (per_channel_interval)
+    stored: bool = False  # failed, but the message was stored first (inject_faults' stored_500)
 
 
 @dataclass
@@ -65,6 +75,16 @@ class _Fault:
     retry_after: int | None
     error: str | None
     times: int
+
+
+@dataclass
+class _FaultPlan:
+    rate: float
+    seed: int
+    methods: frozenset[str]
+    share_429: float
+    retry_after: int
+    stored_500: float
 
 
 @dataclass
@@ -135,7 +155,8 @@ class LocalSlack:
     The bot user ``UBOT`` is always present.
     """
 
-    def __init__(self, team_id: str = "T0001", team_name: str = "Essex County Council"):
+    def __init__(self, team_id: str = "T0001", team_name: str = "Essex County Council", *,
+                 per_channel_interval: float | None = None, latency: float = 0.0):
         self.team_id = team_id
         self.team_name = team_name
         self.team_domain = "".join(c for c in team_name.lower() if c.isalnum()) or "council"
@@ -150,6 +171,15 @@ class LocalSlack:
         self._messages: dict[str, list[dict]] = {}  # channel id -> messages, ts order
         self._ephemeral: list[dict] = []
         self._faults: dict[str, _Fault] = {}
+        # Opt-in: at most one chat.postMessage per channel per this many seconds, as Slack
+        # enforces it; a message sooner is answered 429 with Retry-After (and not stored).
+        self.per_channel_interval = per_channel_interval
+        self._last_post: dict[str, float] = {}  # channel -> time.monotonic() of its last stored message
+        # Opt-in: seconds each Web API call takes before it is handled, as the round trip to Slack
+        # does; with the default 0 the fake answers at once, which no real Slack does.
+        self.latency = latency
+        self._fault_plan: _FaultPlan | None = None
+        self._fault_counts: dict[tuple[str, str], int] = {}  # (method, channel) -> calls that met the plan
         self._used_triggers: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
         self._modal_stack: list[str] = []
@@ -333,6 +363,11 @@ class LocalSlack:
                 "size": len(stored["content"] or b""), "url_private": url, "url_private_download": url + "?download=1",
                 "is_external": False}
 
+    def record_ack(self, answer: dict) -> Call:
+        """A slash command answered in its acknowledgement (the HTTP response or the Socket
+        Mode ack payload): Slack shows it to the person as it would a response_url post."""
+        return self._record("ack", dict(answer), None, "", failed=False, response=None)
+
     def file_content(self, file_id: str) -> bytes | None:
         return self.files.get(file_id, {}).get("content")
 
@@ -367,6 +402,73 @@ class LocalSlack:
             del self._faults[method]
         return fault
 
+    def inject_faults(
+        self,
+        rate: float,
+        *,
+        seed: int = 0,
+        methods: tuple[str, ...] | list[str] = ("chat.postMessage",),
+        share_429: float = 0.5,
+        retry_after: int = 1,
+        stored_500: float = 0.0,
+    ) -> None:
+        """Fail about ``rate`` of the calls to ``methods`` from now on: ``share_429`` of the
+        failures answer 429 ``ratelimited`` with ``Retry-After: retry_after``, the rest HTTP 500
+        ``fatal_error``. A fraction ``stored_500`` of the 500s come *after* the message was
+        stored, as Slack sometimes does, so a sender that resends blindly posts it twice.
+
+        Whether a call fails is decided by ``planned_fault(method, channel, n)`` for the n-th
+        call (from 0) to ``method`` for that channel (user, for methods without one) that
+        reached the plan: a hash of the seed, so the same seed fails the same attempts however
+        the calls interleave. Calls answered by ``fail_next`` or the per-channel rate limit
+        don't count. ``rate=0`` turns it off."""
+        self._fault_plan = None if rate <= 0 else _FaultPlan(
+            rate, seed, frozenset(methods), share_429, retry_after, stored_500)
+        self._fault_counts.clear()
+
+    def planned_fault(self, method: str, channel: str, n: int) -> str | None:
+        """What inject_faults does to the n-th call to ``method`` for ``channel``:
+        None (it succeeds), "429", "500" or "500-stored"."""
+        plan = self._fault_plan
+        if plan is None or method not in plan.methods:
+            return None
+        digest = hashlib.sha256(f"{plan.seed}:{method}:{channel}:{n}".encode()).digest()
+        draw = int.from_bytes(digest[:8], "big") / 2**64
+        if draw >= plan.rate:
+            return None
+        if draw < plan.rate * plan.share_429:
+            return "429"
+        second = int.from_bytes(digest[8:16], "big") / 2**64
+        return "500-stored" if second < plan.stored_500 else "500"
+
+    def _channel_key(self, args: dict) -> str:
+        channel = args.get("channel")
+        if channel:
+            return self._resolve_channel(channel) or channel
+        return str(args.get("user") or args.get("user_id") or args.get("users") or "")
+
+    def _take_planned_fault(self, method: str, args: dict) -> str | None:
+        if self._fault_plan is None or method not in self._fault_plan.methods:
+            return None
+        key = (method, self._channel_key(args))
+        n = self._fault_counts.get(key, 0)
+        self._fault_counts[key] = n + 1
+        return self.planned_fault(method, key[1], n)
+
+    def _rate_limited(self, method: str, args: dict) -> int | None:
+        """Retry-After seconds when this post comes too soon after the channel's last message."""
+        if self.per_channel_interval is None or method != "chat.postMessage":
+            return None
+        last = self._last_post.get(self._channel_key(args))
+        if last is None:
+            return None
+        wait = last + self.per_channel_interval - time.monotonic()
+        return max(1, math.ceil(wait)) if wait > 0 else None
+
+    def _note_post(self, method: str, args: dict, result: Any) -> None:
+        if method == "chat.postMessage" and isinstance(result, dict) and result.get("ok"):
+            self._last_post[result.get("channel") or self._channel_key(args)] = time.monotonic()
+
     @staticmethod
     def _fault_response(fault: _Fault) -> web.Response:
         if fault.status == 429:
@@ -378,8 +480,9 @@ class LocalSlack:
 
     # ------------------------------------------------------------------ recording
 
-    def _record(self, method: str, args: dict, token: str | None, path: str, *, failed: bool, response: Any) -> Call:
-        call = Call(method, args, token, time.monotonic(), path, failed, response)
+    def _record(self, method: str, args: dict, token: str | None, path: str, *, failed: bool, response: Any,
+                limited: bool = False, stored: bool = False) -> Call:
+        call = Call(method, args, token, time.monotonic(), path, failed, response, limited, stored)
         self.calls.append(call)
         for listener in list(self.listeners):
             try:
@@ -435,6 +538,8 @@ class LocalSlack:
     # ------------------------------------------------------------------ HTTP
 
     async def _handle_api(self, request: web.Request) -> web.Response:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         method = request.match_info["method"]
         args: dict[str, Any] = dict(request.query)
         body_error = None
@@ -462,6 +567,27 @@ class LocalSlack:
             self._record(method, args, token, request.path, failed=True, response=json.loads(response.text))
             return response
 
+        if not body_error and (token is not None or method in _NO_AUTH):
+            retry_after = self._rate_limited(method, args)
+            if retry_after is not None:
+                fault = _Fault(429, retry_after, None, 1)
+                response = self._fault_response(fault)
+                self._record(method, args, token, request.path, failed=True, response=json.loads(response.text),
+                             limited=True)
+                return response
+            planned = self._take_planned_fault(method, args)
+            if planned is not None:
+                plan = self._fault_plan
+                stored = planned == "500-stored"
+                if stored:  # Slack took it, then failed to say so
+                    handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+                    self._note_post(method, args, handler(args) if handler else {"ok": True})
+                fault = _Fault(429, plan.retry_after, None, 1) if planned == "429" else _Fault(500, None, None, 1)
+                response = self._fault_response(fault)
+                self._record(method, args, token, request.path, failed=True, response=json.loads(response.text),
+                             stored=stored)
+                return response
+
         if body_error:
             result = _error(body_error)
         elif token is None and method not in _NO_AUTH:
@@ -469,6 +595,7 @@ class LocalSlack:
         else:
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             result = handler(args) if handler else {"ok": True}
+        self._note_post(method, args, result)
         self._record(method, args, token, request.path, failed=False, response=result)
         return web.json_response(result)
 

@@ -12,18 +12,29 @@ from bot.config import Settings
 log = logging.getLogger("scrutineer.scheduled")
 
 
-async def run_scheduled(db, settings: Settings, now: datetime) -> int:
+async def run_scheduled(db, settings: Settings, now: datetime, *, reminders_too: bool = True) -> int:
     from bot.services import letters, meetings, reminders
 
     queued = 0
-    for job in (meetings.send_overdue_digests, letters.chase_unacknowledged, reminders.queue_reminders):
+    jobs = [meetings.send_overdue_digests, letters.chase_unacknowledged]
+    if reminders_too:
+        jobs.append(reminders.queue_reminders)
+    for job in jobs:
         async with db.session() as s, s.begin():
             queued += await job(s, now, settings) or 0
     return queued
 
 
-def build_worker(settings: Settings, db, clock, *, interval: float | None = None):
-    """The background worker for a process: scheduled work plus the outbox dispatcher."""
+# Reminders are by the day (their keys carry the date or the week), but finding them reads
+# every open item that is due soon or overdue, in every workspace: at a hosted service's
+# scale that is tens of thousands of rows, too much to read every few seconds.
+REMINDERS_EVERY = timedelta(minutes=10)
+
+
+def build_worker(settings: Settings, db, clock, *, interval: float | None = None,
+                 reminders_every: timedelta = REMINDERS_EVERY):
+    """The background worker for a process: scheduled work plus the outbox dispatcher.
+    Reminders are looked for at most every `reminders_every` (the console: every step)."""
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.delivery.dispatcher import Dispatcher
@@ -34,14 +45,21 @@ def build_worker(settings: Settings, db, clock, *, interval: float | None = None
         kwargs["base_url"] = settings.slack_api_url
     dispatcher = Dispatcher(db, AsyncWebClient(**kwargs), clock)
 
-    async def letter_delivered(row, channel, ts) -> None:
+    async def letters_delivered(session, sent) -> None:
         from bot.services import letters
-        await letters.record_delivery(db, row, channel, ts)
+        await letters.record_deliveries(session, sent)
 
-    dispatcher.on_sent.append(letter_delivered)
+    # Letter delivery times are written in the transaction that marks the messages sent.
+    dispatcher.on_sent_in_transaction.append(letters_delivered)
+
+    last_reminders: list[datetime] = []
 
     async def scheduled(now: datetime) -> None:
-        await run_scheduled(db, settings, now)
+        due = not last_reminders or now - last_reminders[0] >= reminders_every or now < last_reminders[0] \
+            or now.date() != last_reminders[0].date()
+        await run_scheduled(db, settings, now, reminders_too=due)
+        if due:
+            last_reminders[:] = [now]
 
     return Worker(db, dispatcher, clock, scheduled,
                   interval=settings.worker_interval if interval is None else interval,

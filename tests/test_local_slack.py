@@ -209,6 +209,83 @@ async def test_fail_next_slack_error_and_times(slack, client):
 
 
 @pytest.mark.asyncio
+async def test_per_channel_interval_answers_a_second_message_429():
+    async with LocalSlack(per_channel_interval=0.3) as slack:
+        slack.add_user("U200", "bob")
+        client = AsyncWebClient(token=TOKEN, base_url=slack.api_url)
+        assert (await client.chat_postMessage(channel="C100", text="first"))["ok"]
+        with pytest.raises(SlackApiError) as err:
+            await client.chat_postMessage(channel="C100", text="too soon")
+        assert err.value.response.status_code == 429
+        assert err.value.response.headers["Retry-After"] == "1"  # whole seconds, rounded up
+        assert err.value.response["error"] == "ratelimited"
+        limited = slack.calls_to("chat.postMessage")[-1]
+        assert limited.failed and limited.limited
+        assert [m["text"] for m in slack.messages_in("C100")] == ["first"]
+        # Other channels, and a DM by user id, are limited separately; other methods not at all.
+        assert (await client.chat_postMessage(channel="U200", text="a DM"))["ok"]
+        assert (await client.chat_postMessage(channel="C200", text="elsewhere"))["ok"]
+        assert (await client.users_info(user="U200"))["ok"]
+        time.sleep(0.3)
+        assert (await client.chat_postMessage(channel="C100", text="later"))["ok"]
+        assert [m["text"] for m in slack.messages_in("C100")] == ["first", "later"]
+    # Off unless asked for.
+    async with LocalSlack() as plain:
+        client = AsyncWebClient(token=TOKEN, base_url=plain.api_url)
+        for n in range(3):
+            assert (await client.chat_postMessage(channel="C100", text=str(n)))["ok"]
+
+
+@pytest.mark.asyncio
+async def test_latency_delays_every_answer():
+    async with LocalSlack(latency=0.2) as slack:
+        client = AsyncWebClient(token=TOKEN, base_url=slack.api_url)
+        started = time.monotonic()
+        await client.chat_postMessage(channel="C100", text="slow")
+        assert time.monotonic() - started >= 0.2
+        assert slack.calls_to("chat.postMessage")[0].at - started >= 0.2
+
+
+@pytest.mark.asyncio
+async def test_inject_faults_is_seeded_per_channel_and_attempt():
+    async def run(order: list[str]) -> dict[str, list[str]]:
+        """Post to each channel until it succeeds; the outcomes seen, by channel."""
+        async with LocalSlack() as slack:
+            slack.inject_faults(0.3, seed=7, stored_500=0.5)
+            client = AsyncWebClient(token=TOKEN, base_url=slack.api_url, retry_handlers=[])
+            seen: dict[str, list[str]] = {c: [] for c in order}
+            pending = list(order)
+            while pending:
+                channel = pending.pop(0)
+                try:
+                    await client.chat_postMessage(channel=channel, text=f"to {channel}")
+                    seen[channel].append("ok")
+                except SlackApiError as e:
+                    status = e.response.status_code
+                    if status == 429:
+                        assert e.response.headers["Retry-After"] == "1"
+                    seen[channel].append(str(status))
+                    pending.append(channel)  # retried after the others: a different interleaving
+            for channel, outcomes in seen.items():
+                expected = []
+                for n in range(len(outcomes)):
+                    fault = slack.planned_fault("chat.postMessage", channel, n)
+                    expected.append({"429": "429", "500": "500", "500-stored": "500"}.get(fault, "ok"))
+                assert outcomes == expected
+                stored = sum(c.stored for c in slack.calls_to("chat.postMessage") if c.args["channel"] == channel)
+                assert len(slack.messages_in(channel)) == 1 + stored  # a stored 500 is really there
+            assert (await client.users_info(user="UBOT"))["ok"]  # only the methods asked for fail
+            return seen
+
+    channels = [f"C{n:03d}" for n in range(200)]
+    first = await run(channels)
+    assert first == await run(list(reversed(channels)))  # the same whatever the order
+    outcomes = [o for seen in first.values() for o in seen]
+    failed = [o for o in outcomes if o != "ok"]
+    assert 0.2 < len(failed) / len(outcomes) < 0.4
+    assert 0.3 < failed.count("429") / len(failed) < 0.7
+
+@pytest.mark.asyncio
 async def test_response_url_post_recorded_and_listener_called(slack):
     heard = []
     slack.listeners.append(heard.append)

@@ -1,24 +1,42 @@
 """Sending what the outbox holds.
 
-- One message at a time per row: claimed (in_flight_since set and committed), sent, then
-  marked sent. A process killed between "sent" and "marked" leaves in_flight_since set;
-  the next attempt first looks in the channel for a message carrying the row's key in its
-  metadata, and only sends when it isn't there — so a restart never posts twice.
-- Network errors and 5xx: retried with exponential backoff (capped), for as long as
-  Slack is down. 429: wait for Retry-After. Errors that retrying can't fix (the channel
-  is gone, the bot was removed) end the row as dead, with the error kept.
-- At most about one message a second into any one channel.
+- Each row is claimed (in_flight_since set, last_error cleared, committed), sent, then marked
+  sent. A process killed between "sent" and "marked" leaves in_flight_since set with no
+  last_error: nobody else touches the row until in_flight_timeout has passed, and the next
+  attempt first looks in the channel for a message carrying the row's key in its metadata,
+  and only sends when it isn't there — so a restart never posts twice.
+- Network errors and 5xx: Slack may have stored the message, so in_flight_since stays set
+  (the next attempt checks the channel first) and last_error says the attempt is over, so
+  it may be retried at once rather than after in_flight_timeout. Retried at once while
+  failures are blips (the row's first, or its first few while most calls succeed), then with
+  exponential backoff (capped), for as long as Slack is down. 429: wait for Retry-After.
+  Errors that retrying can't fix (the channel is gone, the bot was removed) end the row as
+  dead, with the error kept.
+- Channels are sent to concurrently (up to `concurrency` messages in flight), each channel's
+  messages one at a time and in order, at most one every `per_channel` seconds, counted from
+  Slack's answer to the previous one.
+- The bookkeeping is grouped so that a broadcast costs few transactions: the rows that start
+  a channel's turn are claimed together as they are read, and sent rows are marked sent
+  together (with the on_sent_in_transaction hooks, e.g. letter delivery times, in the same
+  transaction), each group as soon as the previous one is committed. On SQLite, the only
+  store for a single process, the dispatcher's writes take turns rather than contend for the
+  file lock.
+- run_once keeps going while anything is due, including retries that fall due meanwhile;
+  `next_due` says how soon the next waiting row is due, so the worker can wake for it.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from models.delivery import OutboxMessage
 
@@ -29,119 +47,346 @@ PERMANENT_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "user_
                     "account_inactive", "invalid_blocks", "msg_too_long", "no_text", "invalid_auth",
                     "not_authed", "user_disabled", "cannot_dm_bot", "missing_scope"}
 MAX_BACKOFF = timedelta(minutes=5)
+SERVER_ERROR_PREFIXES = ("HTTP ", "network:")   # last_error of an attempt whose outcome is unknown
+NOT_ATTEMPTED = "claimed but not attempted: the dispatcher stopped"
+MARK_WINDOW = 0.05   # seconds a sent row may wait to be marked sent together with others
+RECENT_CALLS = 20    # calls remembered to tell a blip from Slack being down
+QUICK_RETRIES = 3    # a row's attempts before its retries after 5xx back off, while most calls succeed
+
+_outbox = OutboxMessage.__table__
+_MARK_SENT = (update(_outbox).where(_outbox.c.id == bindparam("row_id"))
+              .values(sent_at=bindparam("at", type_=_outbox.c.sent_at.type), in_flight_since=None,
+                      result_channel=bindparam("result_ch"), result_ts=bindparam("result_ts"), last_error=None))
+
+
+@dataclass
+class Sent:
+    """A row Slack has, as the dispatcher records it."""
+    row: OutboxMessage
+    channel: str | None
+    ts: str | None
+    at: datetime | None = None   # sent_at, set when recorded
+
+
+@dataclass
+class _Outcome:
+    sent: Sent | None = None
+    error: SlackApiError | None = None
+    network: BaseException | None = None
 
 
 class Dispatcher:
     def __init__(self, db, client: AsyncWebClient, clock: Callable[[], datetime], *,
-                 per_channel: float = 1.0, batch: int = 50, in_flight_timeout: timedelta = timedelta(seconds=60)):
+                 per_channel: float = 1.0, batch: int = 50, concurrency: int = 8,
+                 in_flight_timeout: timedelta = timedelta(seconds=60)):
         self.db = db
         self.client = client
         self.clock = clock
         self.per_channel = per_channel
-        self.batch = batch
+        self.batch = batch                # rows read from the outbox at a time
+        self.concurrency = concurrency    # messages in flight at once (each to its own channel)
         self.in_flight_timeout = in_flight_timeout
-        self._last_sent: dict[str, float] = {}  # channel -> loop time of the last send
+        self._last_sent: dict[str, float] = {}  # channel -> loop time Slack answered its last message
         # async callables(row, channel, ts) run after a send is recorded (e.g. letter delivery times)
         self.on_sent: list[Callable] = []
+        # async callables(session, [Sent]) run inside the transaction that records the sends
+        self.on_sent_in_transaction: list[Callable] = []
+        self._to_mark: list[tuple[Sent, asyncio.Future]] = []
+        self._marker: asyncio.Task | None = None
+        self._write_lock: asyncio.Lock | None = None
+        self._recent: deque[bool] = deque(maxlen=RECENT_CALLS)   # recent calls: did Slack fail (5xx, network)?
 
-    async def due(self) -> list[OutboxMessage]:
-        now = self.clock()
-        async with self.db.session() as s:
-            return list(await s.scalars(
-                select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.dead_at.is_(None),
-                                            OutboxMessage.not_before <= now, self._not_busy(now))
-                .order_by(OutboxMessage.not_before, OutboxMessage.id).limit(self.batch)))
+    # ---- reading the outbox -----------------------------------------------------------
+
+    def _pending(self):
+        return (OutboxMessage.sent_at.is_(None), OutboxMessage.dead_at.is_(None))
 
     def _not_busy(self, now: datetime):
-        """Nobody is sending it right now: never attempted, or the last attempt is long dead."""
-        return or_(OutboxMessage.in_flight_since.is_(None),
+        """Nobody is sending it right now: never attempted, the last attempt ended (with an error,
+        kept in last_error), or the last attempt is long dead."""
+        return or_(OutboxMessage.in_flight_since.is_(None), OutboxMessage.last_error.is_not(None),
                    OutboxMessage.in_flight_since < now - self.in_flight_timeout)
 
-    async def run_once(self, still_ours: Callable[[], Awaitable[bool]] | None = None) -> int:
-        """Send everything that is due now, pacing each channel. Returns how many were sent.
-        `still_ours` is asked before each message: a worker that lost its lease stops."""
-        sent = 0
-        for row in await self.due():
-            await self._pace(row.channel)
-            if still_ours is not None and not await still_ours():
-                break
-            if await self.deliver(row):
-                sent += 1
-        return sent
+    async def due(self, exclude: Collection[int] = (), limit: int | None = None) -> list[OutboxMessage]:
+        now = self.clock()
+        query = (select(OutboxMessage).where(*self._pending(), OutboxMessage.not_before <= now, self._not_busy(now))
+                 .order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit or self.batch))
+        if exclude:
+            query = query.where(OutboxMessage.id.not_in(list(exclude)))
+        async with self.db.session() as s:
+            return list(await s.scalars(query))
 
-    async def _pace(self, channel: str) -> None:
-        loop = asyncio.get_running_loop()
-        last = self._last_sent.get(channel)
-        if last is not None:
-            wait = last + self.per_channel - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        self._last_sent[channel] = loop.time()
+    async def next_due(self) -> float | None:
+        """Seconds until the earliest waiting row is due (0 if one is due now); None if none waits."""
+        now = self.clock()
+        async with self.db.session() as s:
+            first = await s.scalar(select(func.min(OutboxMessage.not_before)).where(*self._pending(),
+                                                                                    self._not_busy(now)))
+        return None if first is None else max(0.0, (first - now).total_seconds())
+
+    # ---- sending ----------------------------------------------------------------------
+
+    async def run_once(self, still_ours: Callable[[], Awaitable[bool]] | None = None) -> int:
+        """Send everything that is due, and what falls due meanwhile, until nothing is: up to
+        `concurrency` messages at once, each channel's in order and paced. Returns how many
+        were sent. `still_ours` is asked before each message: a worker that lost its lease stops."""
+        lanes: dict[str, deque[OutboxMessage]] = {}   # channel -> its rows waiting here, in order
+        held: set[int] = set()                        # ids in a lane (being sent, or waiting to be)
+        claimed: dict[int, tuple[OutboxMessage, datetime]] = {}   # claimed here (when), not yet attempted
+        slots = asyncio.Semaphore(max(1, self.concurrency))
+        progress = asyncio.Event()
+        state: dict = {"sent": 0, "stop": False, "error": None}
+        marking: list[asyncio.Task] = []              # sent rows being recorded, with others
+
+        async def lane(channel: str) -> None:
+            queue = lanes[channel]
+            try:
+                while queue and not state["stop"]:
+                    row = queue[0]
+                    if not self._checks_first(row):   # (a check isn't a message: it needn't wait)
+                        await self._pace(channel)
+                    async with slots:
+                        if state["stop"]:
+                            break
+                        if still_ours is not None and not await still_ours():
+                            state["stop"] = True
+                            break
+                        outcome = await self._attempt(row, claimed=claimed.pop(row.id, None) is not None)
+                    if outcome is not None and outcome.sent is not None:   # recorded in the background
+                        marking.append(asyncio.create_task(self._record_sent(outcome.sent)))
+                        state["sent"] += 1
+                    else:
+                        await self._settle(row, outcome)
+                    queue.popleft()
+                    held.discard(row.id)
+                    progress.set()
+            except Exception as e:  # a database error, say: stop, and let the caller see it
+                state["stop"] = True
+                state["error"] = state["error"] or e
+            finally:
+                for row in queue:   # not attempted: left for the next run
+                    held.discard(row.id)
+                del lanes[channel]
+                progress.set()
+
+        tasks: set[asyncio.Task] = set()
+        try:
+            while True:
+                progress.clear()   # (before reading: a lane that finishes meanwhile must wake us again)
+                if not state["stop"] and len(held) <= self.batch // 2:   # refill when half empty
+                    rows = await self.due(exclude=held, limit=self.batch - len(held))
+                    # A row that starts its channel's turn is sent at once: claim those together.
+                    first = {}
+                    for r in rows:
+                        if r.channel not in lanes:
+                            first.setdefault(r.channel, r.id)
+                    starting = set(first.values())
+                    got, at = await self._claim([r for r in rows if r.id in starting])
+                    claimed.update((r.id, (r, at)) for r in rows if r.id in got)
+                    for row in rows:
+                        if row.id in starting and row.id not in got:
+                            continue   # someone else is sending it
+                        held.add(row.id)
+                        if row.channel in lanes:
+                            lanes[row.channel].append(row)
+                        else:
+                            lanes[row.channel] = deque([row])
+                            task = asyncio.create_task(lane(row.channel))
+                            tasks.add(task)
+                            task.add_done_callback(tasks.discard)
+                if not lanes:
+                    if progress.is_set() and not state["stop"]:
+                        continue   # the last lane ended while we read: what it left may be due now
+                    break
+                await progress.wait()
+        finally:
+            state["stop"] = True   # on the way out (cancelled, say): no lane starts another message
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            for result in await asyncio.gather(*marking, return_exceptions=True):
+                if isinstance(result, Exception):
+                    state["error"] = state["error"] or result
+            if claimed:   # claimed, then never attempted: free them now rather than after the timeout
+                with contextlib.suppress(Exception):
+                    await self._unclaim(list(claimed.values()))  # (row, claimed at) pairs
+        self._forget_quiet_channels()
+        if state["error"] is not None:
+            raise state["error"]
+        return state["sent"]
 
     async def deliver(self, row: OutboxMessage) -> bool:
-        # Claim: record that an attempt is starting, so a crash from here on is detectable.
-        now = self.clock()
-        async with self.db.session() as s, s.begin():
-            claimed = await s.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.sent_at.is_(None),
-                                            OutboxMessage.dead_at.is_(None), self._not_busy(now))
-                .values(in_flight_since=now, attempts=OutboxMessage.attempts + 1))
-            if claimed.rowcount != 1:
-                return False
+        """Claim, send and record one row; True when it is (now known to be) in Slack."""
+        return await self._settle(row, await self._attempt(row, claimed=False))
+
+    async def _pace(self, channel: str) -> None:
+        last = self._last_sent.get(channel)
+        if last is not None:
+            wait = last + self.per_channel - asyncio.get_running_loop().time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    def _forget_quiet_channels(self) -> None:
+        horizon = asyncio.get_running_loop().time() - self.per_channel
+        for channel in [c for c, t in self._last_sent.items() if t < horizon]:
+            del self._last_sent[channel]
+
+    async def _attempt(self, row: OutboxMessage, *, claimed: bool) -> _Outcome | None:
+        """One attempt at Slack; None when someone else has the row."""
+        if not claimed and not await self._claim_one(row):
+            return None
         try:
-            if row.in_flight_since is not None and row.method == "chat.postMessage":
+            if self._checks_first(row):
                 found = await self._already_posted(row)
                 if found is not None:
-                    await self._mark_sent(row, *found)
-                    return True
-            channel, ts = await self._call(row)
+                    return _Outcome(sent=Sent(row, *found))
+            await self._pace(row.channel)
+            outcome = _Outcome(sent=Sent(row, *await self._call(row)))
         except SlackApiError as e:
-            await self._failed(row, e)
-            return False
+            outcome = _Outcome(error=e)
         except (OSError, asyncio.TimeoutError) as e:  # network trouble: Slack may be down, or may have it
-            await self._retry(row, f"network: {e!r}", self._backoff(row), uncertain=True)
+            outcome = _Outcome(network=e)
+        self._recent.append(outcome.network is not None or (
+            outcome.error is not None and outcome.error.response.status_code >= 500))
+        return outcome
+
+    @staticmethod
+    def _checks_first(row: OutboxMessage) -> bool:
+        """An earlier attempt may have reached Slack: look in the channel before posting."""
+        return row.in_flight_since is not None and row.method == "chat.postMessage"
+
+    async def _settle(self, row: OutboxMessage, outcome: _Outcome | None) -> bool:
+        """Record how an attempt went. True when the row is sent."""
+        if outcome is None:
             return False
-        await self._mark_sent(row, channel, ts)
-        return True
+        if outcome.sent is not None:
+            await self._record_sent(outcome.sent)
+            return True
+        if outcome.error is not None:
+            await self._failed(row, outcome.error)
+        else:
+            await self._retry(row, f"network: {outcome.network!r}", self._server_backoff(row), uncertain=True)
+        return False
 
     async def _call(self, row: OutboxMessage) -> tuple[str | None, str | None]:
         payload = dict(row.payload)
-        if row.method == "views.publish":
-            await self.client.views_publish(user_id=row.channel, view=payload["view"])
-            return row.channel, None
-        payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": row.key}}
-        resp = await self.client.chat_postMessage(channel=row.channel, **payload)
-        return resp.get("channel"), resp.get("ts")
+        try:
+            if row.method == "views.publish":
+                await self.client.views_publish(user_id=row.channel, view=payload["view"])
+                return row.channel, None
+            payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": row.key}}
+            resp = await self.client.chat_postMessage(channel=row.channel, **payload)
+            return resp.get("channel"), resp.get("ts")
+        finally:  # the channel's next message waits from Slack's answer to this one
+            self._last_sent[row.channel] = asyncio.get_running_loop().time()
 
     async def _already_posted(self, row: OutboxMessage) -> tuple[str, str] | None:
-        """After a crash mid-send: did Slack get it? Look for our key in recent messages."""
+        """After a crash or a 5xx mid-send: did Slack get it? Look for our key in recent messages."""
         channel = row.channel
         if channel.startswith(("U", "W")):
             opened = await self.client.conversations_open(users=channel)
             channel = opened["channel"]["id"]
+        # From when the row was queued: every attempt since may have reached Slack, however long ago.
+        since = min(row.created_at, row.in_flight_since)
         history = await self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True,
-                                                          oldest=str(row.in_flight_since.timestamp() - 60))
+                                                          oldest=str(since.timestamp() - 60))
         for message in history.get("messages", []):
             meta = message.get("metadata") or {}
             if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("key") == row.key:
                 return channel, message.get("ts")
         return None
 
+    # ---- bookkeeping --------------------------------------------------------------------
+
+    def _writing(self):
+        """SQLite has one writer at a time: take turns here rather than in its busy handler."""
+        if self.db.is_postgres:
+            return contextlib.nullcontext()
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        return self._write_lock
+
+    def _claim_values(self, now: datetime) -> dict:
+        # Record that an attempt is starting, so a crash from here on is detectable.
+        return dict(in_flight_since=now, last_error=None, attempts=OutboxMessage.attempts + 1)
+
+    async def _claim_one(self, row: OutboxMessage) -> bool:
+        now = self.clock()
+        async with self._writing(), self.db.session() as s, s.begin():
+            claimed = await s.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id, *self._pending(), self._not_busy(now))
+                .values(**self._claim_values(now)))
+            return claimed.rowcount == 1
+
+    async def _claim(self, rows: list[OutboxMessage]) -> tuple[set[int], datetime]:
+        """Claim rows about to be sent, in one transaction: the ids this process got, and when."""
+        now = self.clock()
+        if not rows:
+            return set(), now
+        async with self._writing(), self.db.session() as s, s.begin():
+            if self.db.engine.dialect.update_returning:
+                result = await s.execute(
+                    update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]), *self._pending(),
+                                                self._not_busy(now))
+                    .values(**self._claim_values(now)).returning(OutboxMessage.id)
+                    .execution_options(synchronize_session=False))
+                return set(result.scalars()), now
+            got = set()
+            for row in rows:
+                result = await s.execute(
+                    update(OutboxMessage).where(OutboxMessage.id == row.id, *self._pending(), self._not_busy(now))
+                    .values(**self._claim_values(now)))
+                if result.rowcount == 1:
+                    got.add(row.id)
+            return got, now
+
+    async def _unclaim(self, rows: list[tuple[OutboxMessage, datetime]]) -> None:
+        """Rows claimed and never attempted: undo the claim, unless someone has claimed them since.
+        One whose earlier attempt was uncertain stays so (in_flight_since kept, the attempt marked
+        over), so its next attempt still checks the channel first."""
+        async with self._writing(), self.db.session() as s, s.begin():
+            for row, claimed_at in rows:
+                ours = (OutboxMessage.id == row.id, *self._pending(), OutboxMessage.last_error.is_(None),
+                        OutboxMessage.in_flight_since == claimed_at)
+                values = (dict(last_error=NOT_ATTEMPTED, attempts=OutboxMessage.attempts - 1)
+                          if row.in_flight_since is not None else
+                          dict(in_flight_since=None, attempts=OutboxMessage.attempts - 1))
+                await s.execute(update(OutboxMessage).where(*ours).values(**values)
+                                .execution_options(synchronize_session=False))
+
     def _backoff(self, row: OutboxMessage) -> timedelta:
+        """1 s, 2 s, 4 s … by attempts before this one, up to MAX_BACKOFF."""
         return min(timedelta(seconds=2 ** min(row.attempts, 12)), MAX_BACKOFF)
+
+    def _server_backoff(self, row: OutboxMessage) -> timedelta:
+        """After a 5xx or a network error: at once when it is the row's first such failure in a
+        row, or one of its first few while most calls succeed — a failure among successes is a
+        blip, and the retry checks the channel before posting, so it can't post twice. Backing
+        off exponentially while Slack keeps failing, this row or most calls."""
+        if not (row.last_error or "").startswith(SERVER_ERROR_PREFIXES):
+            return timedelta(0)
+        if row.attempts < QUICK_RETRIES and not self._slack_failing():
+            return timedelta(0)
+        return self._backoff(row)
+
+    def _slack_failing(self) -> bool:
+        """Most of the last calls failed on Slack's side (or on the way there)."""
+        return len(self._recent) >= 4 and sum(self._recent) * 2 >= len(self._recent)
 
     async def _failed(self, row: OutboxMessage, e: SlackApiError) -> None:
         status = e.response.status_code
         error = (e.response.data or {}).get("error") if isinstance(e.response.data, dict) else None
         if status == 429:
-            retry_after = int(e.response.headers.get("Retry-After", e.response.headers.get("retry-after", 1)) or 1)
-            await self._retry(row, "ratelimited", timedelta(seconds=retry_after))
+            try:
+                retry_after = int(e.response.headers.get("Retry-After", e.response.headers.get("retry-after", 1)) or 1)
+            except ValueError:
+                retry_after = 1
+            await self._retry(row, "ratelimited", timedelta(seconds=max(1, retry_after)))
         elif status >= 500 or error in (None, "internal_error", "fatal_error", "service_unavailable",
                                         "request_timeout"):
             # A 5xx may come after Slack stored the message: check before sending again.
-            await self._retry(row, f"HTTP {status}: {error}", self._backoff(row), uncertain=True)
+            await self._retry(row, f"HTTP {status}: {error}", self._server_backoff(row), uncertain=True)
         elif error in PERMANENT_ERRORS:
-            async with self.db.session() as s, s.begin():
+            async with self._writing(), self.db.session() as s, s.begin():
                 await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                     dead_at=self.clock(), in_flight_since=None, last_error=error))
             log.warning("Gave up on %s: %s", row.key, error)
@@ -150,18 +395,55 @@ class Dispatcher:
 
     async def _retry(self, row: OutboxMessage, error: str, delay: timedelta, uncertain: bool = False) -> None:
         # When the attempt surely failed, clear in_flight_since so the next one needn't search history.
-        values = dict(last_error=error[:500], not_before=self.clock() + delay)
+        # last_error (never empty) marks the attempt as over: the row may be claimed again once due.
+        values = dict(last_error=(error or "error")[:500], not_before=self.clock() + delay)
         if not uncertain and row.in_flight_since is None:  # an earlier uncertain attempt stays uncertain
             values["in_flight_since"] = None
-        async with self.db.session() as s, s.begin():
+        async with self._writing(), self.db.session() as s, s.begin():
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
 
     async def _mark_sent(self, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
-        async with self.db.session() as s, s.begin():
-            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                sent_at=self.clock(), in_flight_since=None, result_channel=channel, result_ts=ts, last_error=None))
+        await self._record_sent(Sent(row, channel, ts))
+
+    async def _record_sent(self, sent: Sent) -> None:
+        """Mark a row sent, together with whatever else has been sent meanwhile; then its hooks."""
+        done = asyncio.get_running_loop().create_future()
+        self._to_mark.append((sent, done))
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._mark_waiting())
+        await done
         for hook in self.on_sent:
             try:
-                await hook(row, channel, ts)
+                await hook(sent.row, sent.channel, sent.ts)
             except Exception:  # the message is out; a bookkeeping hook failing must not stop the rest
-                log.exception("on_sent hook failed for %s", row.key)
+                log.exception("on_sent hook failed for %s", sent.row.key)
+
+    async def _mark_waiting(self) -> None:
+        while self._to_mark:
+            if len(self._to_mark) < self.concurrency:   # let a few more arrive, to share the commit
+                await asyncio.sleep(MARK_WINDOW)
+            group, self._to_mark = self._to_mark, []
+            try:
+                await self._mark_group([sent for sent, _ in group])
+            except Exception as e:
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(e)
+            else:
+                for _, done in group:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def _mark_group(self, group: list[Sent]) -> None:
+        now = self.clock()
+        for sent in group:
+            sent.at = now
+        async with self._writing(), self.db.session() as s, s.begin():
+            await s.execute(_MARK_SENT, [{"row_id": sent.row.id, "at": now, "result_ch": sent.channel,
+                                          "result_ts": sent.ts} for sent in group])
+            for hook in self.on_sent_in_transaction:
+                try:
+                    async with s.begin_nested():
+                        await hook(s, group)
+                except Exception:  # as for on_sent: the messages are out, record them regardless
+                    log.exception("on_sent_in_transaction hook failed for %s", [g.row.key for g in group])

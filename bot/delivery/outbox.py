@@ -4,6 +4,7 @@ Nothing is sent here: the dispatcher sends later, so a rolled-back change sends 
 and a committed one is never forgotten, even if the process dies the next instant."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,3 +24,23 @@ async def enqueue(session: AsyncSession, *, team_id: str, key: str, channel: str
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(stmt)
     return bool(result.rowcount)
+
+
+MANY_AT_ONCE = 500   # rows per INSERT in enqueue_many (well under the drivers' limits on parameters)
+
+
+async def enqueue_many(session: AsyncSession, messages: Iterable[dict], *, now: datetime) -> int:
+    """Queue many logical messages in a few statements (a letter to a thousand people): each a
+    dict of enqueue's arguments (team_id, key, channel, payload; not_before and method optional).
+    Keys already queued are skipped, as enqueue does. Returns how many were new."""
+    rows = [dict(team_id=m["team_id"], key=m["key"][:300], method=m.get("method", "chat.postMessage"),
+                 channel=m["channel"], payload=m["payload"], created_at=now, not_before=m.get("not_before") or now,
+                 attempts=0) for m in messages]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    queued = 0
+    for start in range(0, len(rows), MANY_AT_ONCE):
+        result = await session.execute(insert(OutboxMessage).values(rows[start:start + MANY_AT_ONCE])
+                                       .on_conflict_do_nothing(index_elements=["key"]))
+        queued += max(result.rowcount or 0, 0)
+    return queued

@@ -6,8 +6,8 @@ officers, and the app keeps the evidence of dissemination: per recipient, when t
 letter was delivered and when it was acknowledged.
 
 Sending only *queues* messages in the outbox, in the same transaction that records the
-letter and its recipients; the dispatcher delivers them, and `record_delivery` (an
-`on_sent` hook) notes each delivery time. `chase_unacknowledged` is scheduled work: a
+letter and its recipients; the dispatcher delivers them, and `record_deliveries` (run in
+the transaction that marks them sent) notes each delivery time. `chase_unacknowledged` is scheduled work: a
 plain function of `now` with deterministic outbox keys, safe to run twice or in two
 processes at once.
 """
@@ -19,10 +19,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import enqueue
+from bot.delivery import enqueue, enqueue_many
 from bot.parsing import QUOTES
 from bot.services import audit
 from bot.services.committees import (can_see, committee_roles_of, require_channel_committee)
@@ -367,6 +367,7 @@ async def send_letter(session: AsyncSession, ctx: Ctx, committee: Committee, mee
         session.add(row)
         rows.append(row)
     await session.flush()
+    messages = []
     for row in rows:
         if row.kind == "channel":
             row.outbox_key = f"letter:{letter.id}:channel"
@@ -376,8 +377,9 @@ async def send_letter(session: AsyncSession, ctx: Ctx, committee: Committee, mee
             target = row.user_id
         else:
             continue  # known only by email: listed as "send by email", nothing to queue
-        await enqueue(session, team_id=ctx.team_id, key=row.outbox_key, channel=target, now=ctx.now,
-                      payload=render(row.kind, letter, committee, meeting, row, rows, ctx.tz))
+        messages.append(dict(team_id=ctx.team_id, key=row.outbox_key, channel=target,
+                             payload=render(row.kind, letter, committee, meeting, row, rows, ctx.tz)))
+    await enqueue_many(session, messages, now=ctx.now)   # a few statements, not one per recipient
     await session.flush()
     audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="letter",
                  entity_id=letter.id, action="send",
@@ -397,6 +399,25 @@ async def record_delivery(db, row: OutboxMessage, channel: str | None, ts: str |
         values = {"delivered_at": sent_at or datetime.now().astimezone()}
         await s.execute(update(LetterRecipient).where(
             LetterRecipient.outbox_key == row.key, LetterRecipient.delivered_at.is_(None)).values(**values))
+
+
+async def record_deliveries(session: AsyncSession, sent) -> None:
+    """Dispatcher.on_sent_in_transaction hook: the same as record_delivery for many rows at once,
+    inside the transaction that marks them sent (each Sent has .row and .at, its sent_at)."""
+    table = LetterRecipient.__table__
+    by_id, by_letter = [], []   # keys are letter:<letter id>:<recipient id> or letter:<letter id>:channel
+    for d in sent:
+        parts = d.row.key.split(":")
+        if len(parts) == 3 and parts[0] == "letter" and parts[1].isdigit():
+            if parts[2].isdigit():
+                by_id.append({"rid": int(parts[2]), "key": d.row.key, "at": d.at})
+            else:
+                by_letter.append({"lid": int(parts[1]), "key": d.row.key, "at": d.at})
+    at = bindparam("at", type_=table.c.delivered_at.type)
+    for params, found in ((by_id, table.c.id == bindparam("rid")), (by_letter, table.c.letter_id == bindparam("lid"))):
+        if params:
+            await session.execute(update(table).where(found, table.c.outbox_key == bindparam("key"),
+                                                      table.c.delivered_at.is_(None)).values(delivered_at=at), params)
 
 
 # ---- acknowledgement and status -------------------------------------------------------
@@ -491,4 +512,4 @@ async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, r
 __all__ = ["ContactSpec", "Draft", "PlannedRecipient", "acknowledge", "add_agency", "by_email",
            "chase_unacknowledged", "clean_letter", "compose", "contact_label", "draft_letter", "last_meeting",
            "latest_letter", "letters_awaiting", "list_agencies", "load_for_form", "parse_agency_add",
-           "plan_recipients", "record_delivery", "send_letter", "text_hash", "unacknowledged"]
+           "plan_recipients", "record_deliveries", "record_delivery", "send_letter", "text_hash", "unacknowledged"]

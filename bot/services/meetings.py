@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -368,9 +368,11 @@ class Digest:
     actions: list[Item]
     positions: list[tuple[Item, Position]]        # recorded since the previous meeting
     status_changes: dict[int, tuple]              # item id -> (first before, last after)
-    overdue: list[Item]
+    overdue: list[Item]                           # the most overdue open items, as many as the digest lists
+    overdue_count: int                            # how many open items are overdue in all
     rag_counts: dict[str, int]
-    items: dict[int, Item]                        # every item of the committee, by id
+    items: dict[int, Item]                        # every item the digest names (actions, new positions,
+                                                  # status changes, the overdue listed), by id
     today: date
     tz: ZoneInfo
     owners: dict[str, list[OwnerItem]] = field(default_factory=dict)   # Slack user -> their items
@@ -382,19 +384,21 @@ async def build_digest(session: AsyncSession, meeting: Meeting, now: datetime, t
     previous = await previous_meeting(session, meeting)
     since = previous.starts_at if previous is not None else None
     decisions = await decisions_of(session, meeting)
-    actions = await actions_of(session, meeting)
-    all_items = {i.id: i for i in await session.scalars(
-        select(Item).where(Item.committee_id == committee.id, Item.team_id == committee.team_id))}
-    pos_query = select(Position).where(Position.item_id.in_(list(all_items) or [0]))
+    of_committee = (Item.committee_id == committee.id, Item.team_id == committee.team_id)
+    committee_item_ids = select(Item.id).where(*of_committee)   # a subquery, not a list of every id
+    # Every item counts towards the RAG totals and the overdue list, but only the items the digest
+    # names are loaded whole (with their owners and holders); the rest are read as plain columns.
+    brief = (await session.execute(
+        select(Item.id, Item.kind, Item.seq, Item.status, Item.due, Item.rag_override).where(*of_committee))).all()
+    pos_query = select(Position).where(Position.item_id.in_(committee_item_ids))
     if since is not None:
         pos_query = pos_query.where(Position.created_at > since)
-    positions = [(all_items[p.item_id], p) for p in await session.scalars(
-        pos_query.order_by(Position.created_at, Position.id))]
+    recorded = list(await session.scalars(pos_query.order_by(Position.created_at, Position.id)))
     # Status changes come from the audit trail (positions are their own rows).
     status_changes: dict[int, tuple] = {}
     audit_query = select(AuditEvent).where(
         AuditEvent.team_id == committee.team_id, AuditEvent.entity == "item", AuditEvent.action == "update",
-        AuditEvent.entity_id.in_(list(all_items) or [0]))
+        AuditEvent.entity_id.in_(committee_item_ids))
     if since is not None:
         audit_query = audit_query.where(AuditEvent.at > since)
     for ev in await session.scalars(audit_query.order_by(AuditEvent.at, AuditEvent.id)):
@@ -402,16 +406,26 @@ async def build_digest(session: AsyncSession, meeting: Meeting, now: datetime, t
             before = (ev.before or {}).get("status")
             first = status_changes.get(ev.entity_id, (before, None))[0]
             status_changes[ev.entity_id] = (first, ev.after["status"])
-    open_items = [i for i in all_items.values() if i.status in OPEN]
-    overdue = sorted((i for i in open_items if i.due is not None and i.due < today),
-                     key=lambda i: (i.due, i.kind != "rec", i.seq, i.id))
+    open_items = [i for i in brief if i.status in OPEN]
+    overdue_ids = [i.id for i in sorted((i for i in open_items if i.due is not None and i.due < today),
+                                        key=lambda i: (i.due, i.kind != "rec", i.seq, i.id))]
     counts = {"red": 0, "amber": 0, "green": 0}
     for i in open_items:
         rag = rag_of(i, today)
         if rag in counts:
             counts[rag] += 1
-    digest = Digest(meeting, committee, previous, decisions, actions, positions, status_changes, overdue, counts,
-                    all_items, today, tz)
+    # Loaded whole: the actions, the items with new positions or statuses (their owners get a DM) and
+    # the overdue items the digest lists; the rest of the overdue are only counted.
+    from bot.digest import LIST_LIMIT
+    wanted = {p.item_id for p in recorded} | set(status_changes) | set(overdue_ids[:LIST_LIMIT])
+    arose_here = (Item.meeting_id == meeting.id, Item.team_id == meeting.team_id)   # as actions_of()
+    named = {i.id: i for i in await session.scalars(select(Item).where(or_(and_(*arose_here), Item.id.in_(wanted))))}
+    actions = sorted((i for i in named.values() if i.meeting_id == meeting.id and i.team_id == meeting.team_id),
+                     key=lambda i: (i.seq, i.id))
+    positions = [(named[p.item_id], p) for p in recorded]
+    overdue = [named[i] for i in overdue_ids[:LIST_LIMIT]]
+    digest = Digest(meeting, committee, previous, decisions, actions, positions, status_changes, overdue,
+                    len(overdue_ids), counts, named, today, tz)
     digest.owners = await _owners_items(session, digest)
     return digest
 

@@ -104,6 +104,7 @@ class _Batch:
 
     def __init__(self) -> None:
         self.pending: list[_Pending] = []
+        self.queued = 0
 
     def add(self, key: str, team_id: str, channel: str, build: Callable[[], Message]) -> None:
         self.pending.append(_Pending(key[:300], team_id, channel, build))
@@ -125,6 +126,8 @@ class _Batch:
             if await enqueue(session, team_id=p.team_id, key=p.key, channel=p.channel,
                              payload=p.build().payload(), now=now):
                 queued += 1
+        self.pending.clear()
+        self.queued += queued
         return queued
 
 
@@ -156,11 +159,27 @@ async def _officers(session: AsyncSession, committee_ids: list[int]) -> dict[int
 
 # ---- the three kinds of reminder ---------------------------------------------------------
 
-async def _owner_reminders(session: AsyncSession, batch: _Batch, today: date, remind_days: int) -> None:
+OWNER_CHUNK = 500
+
+
+async def _owner_reminders(session: AsyncSession, batch: _Batch, today: date, remind_days: int,
+                           now: datetime) -> None:
+    """Every overdue item in every workspace is a candidate each week, so the items are read
+    (with their owners) and their reminders queued a chunk at a time: memory stays flat."""
     horizon = today + timedelta(days=max(remind_days, 0) + 7)  # a holiday can only push a day later
-    items = await session.scalars(
-        select(Item).where(Item.status.in_(OPEN), Item.due.is_not(None), Item.due <= horizon)
-        .order_by(Item.due, Item.id))
+    ids = list(await session.scalars(
+        select(Item.id).where(Item.status.in_(OPEN), Item.due.is_not(None), Item.due <= horizon)
+        .order_by(Item.due, Item.id)))
+    for start in range(0, len(ids), OWNER_CHUNK):
+        chunk = list(await session.scalars(
+            select(Item).where(Item.id.in_(ids[start:start + OWNER_CHUNK])).order_by(Item.due, Item.id)))
+        _owner_candidates(batch, chunk, today, remind_days)
+        await batch.flush(session, now)
+        for item in chunk:       # done with them; the identity map need not keep them
+            session.expunge(item)
+
+
+def _owner_candidates(batch: _Batch, items: list[Item], today: date, remind_days: int) -> None:
     for item in items:
         if item.snoozed_until is not None and item.snoozed_until >= today:
             continue
@@ -243,10 +262,11 @@ async def queue_reminders(session: AsyncSession, now: datetime, settings) -> int
         return 0
     today = local_today(now, settings.tz)
     batch = _Batch()
-    await _owner_reminders(session, batch, today, settings.remind_days)
+    await _owner_reminders(session, batch, today, settings.remind_days, now)
     await _officer_summaries(session, batch, today)
     await _exec_response_flags(session, batch, today)
-    return await batch.flush(session, now)
+    await batch.flush(session, now)
+    return batch.queued
 
 
 # ---- "Snooze a week" -----------------------------------------------------------------------
