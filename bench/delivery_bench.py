@@ -87,6 +87,7 @@ import cProfile
 import gc
 import io
 import json
+import math
 import os
 import pstats
 import socket
@@ -662,7 +663,10 @@ async def bench_letter(setup: Setup, store: str, recipients: int, seed: int, fau
 # ---- stores and running -----------------------------------------------------------------
 
 def row(benchmark: str, store: str, measure: str, value: float, unit: str, target: str, ok: bool) -> dict:
-    return {"benchmark": benchmark, "store": store, "measure": measure, "value": round(float(value), 3),
+    value = float(value)
+    if not math.isfinite(value):   # (nothing measured: JSON has no NaN)
+        value, ok = 0.0, False
+    return {"benchmark": benchmark, "store": store, "measure": measure, "value": round(value, 3),
             "unit": unit, "target": target, "ok": bool(ok)}
 
 
