@@ -99,7 +99,8 @@ def main(argv: list[str]) -> int:
         f"{len(all_rows) - len(missed)} of {len(all_rows)} targets met."
         + ("" if not missed else " Missed: " + "; ".join(f"{r['store']} {r['measure']}" for r in missed) + "."),
         "",
-        "Time taken: " + ", ".join(f"{s} {sec / 60:.1f} min" for s, _, sec in results if sec) + ".",
+        ("Time taken: " + ", ".join(f"{s} {sec / 60:.1f} min" for s, _, sec in results if sec) + "."
+         if any(sec for _, _, sec in results) else ""),
         "",
     ]
     (ROOT / ("BENCHMARKS.quick.md" if quick else "BENCHMARKS.md")).write_text("\n".join(doc))
