@@ -87,7 +87,6 @@ import cProfile
 import gc
 import io
 import json
-import math
 import os
 import pstats
 import socket
@@ -102,11 +101,13 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 
 from bot import digest as render  # noqa: E402
+from results import row  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.delivery.dispatcher import METADATA_EVENT  # noqa: E402
@@ -479,8 +480,8 @@ async def bare_sender(rows: list[OutboxMessage], users: list[str], seed: int, fa
             await asyncio.sleep(wait)
 
     async def lane(queue: list[OutboxMessage]) -> None:
-        for row in queue:
-            await send(row)
+        for message in queue:
+            await send(message)
 
     started = time.monotonic()
     try:
@@ -661,14 +662,6 @@ async def bench_letter(setup: Setup, store: str, recipients: int, seed: int, fau
 
 
 # ---- stores and running -----------------------------------------------------------------
-
-def row(benchmark: str, store: str, measure: str, value: float, unit: str, target: str, ok: bool) -> dict:
-    value = float(value)
-    if not math.isfinite(value):   # (nothing measured: JSON has no NaN)
-        value, ok = 0.0, False
-    return {"benchmark": benchmark, "store": store, "measure": measure, "value": round(value, 3),
-            "unit": unit, "target": target, "ok": bool(ok)}
-
 
 async def run_store(store: str, url: str, args) -> list[dict]:
     print(f"\n== {store} ==")

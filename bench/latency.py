@@ -30,7 +30,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import data  # noqa: E402
+from results import row  # noqa: E402
 from bot import slack_payloads as payloads  # noqa: E402
 from bot.local_slack import LocalSlack  # noqa: E402
 
@@ -317,11 +317,6 @@ async def wait_until_idle(url: str, slack: LocalSlack, settle: float, cap: float
     finally:
         await engine.dispose()
     return time.perf_counter() - started, (last or (0,))[0]
-
-
-def row(benchmark: str, store: str, measure: str, value: float, unit: str, target: str, ok: bool) -> dict:
-    return {"benchmark": benchmark, "store": store, "measure": measure, "value": round(value, 3),
-            "unit": unit, "target": target, "ok": bool(ok)}
 
 
 def latency_rows(store: str, command: str, concurrency: int, ours: Series, floor: Series) -> list[dict]:

@@ -1,7 +1,6 @@
 """Wiring: the Bolt app, its Slack client, the database and the clock."""
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
@@ -62,8 +61,7 @@ def make_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(**kwargs)
 
 
-def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime] = utc_now,
-              process_before_response: bool = True) -> tuple[AsyncApp, Deps]:
+def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime] = utc_now) -> tuple[AsyncApp, Deps]:
     """The Bolt app and what its listeners share.
 
     Listeners run before the HTTP answer goes back (process_before_response), so a slash
@@ -75,7 +73,7 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
     client = make_client(settings)
     deps = Deps(settings=settings, db=db, directory=Directory(client, settings.admins), clock=clock)
     app = AsyncApp(client=client, signing_secret=settings.signing_secret,
-                   process_before_response=process_before_response,
+                   process_before_response=True,
                    # Our own /healthz answers for liveness; Bolt's url_verification stays on.
                    raise_error_for_unhandled_request=False)
     handlers.register(app, deps)
@@ -108,11 +106,7 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
             except Exception:  # the response_url may have expired; nothing more we can do
                 logger.warning("Could not deliver error reply: %s", text)
         if response is None:
-            # Already acknowledged (HTTP mode acks before the work). Bolt clears ack.response
-            # when this handler returns, while its dispatcher polls for the ack every 10 ms: a
-            # fast failure would turn the HTTP answer into a 404 after 3 s. Let it answer first.
-            # (Bolt also refuses a BoltResponse from here then, so return nothing.)
-            await asyncio.sleep(0.05)
+            # Nothing to shape (an error outside a listener); Bolt refuses a BoltResponse then.
             return None
         # Answered politely above; while the request is still open, Slack must not see a failure.
         return BoltResponse(status=200, body="")

@@ -114,9 +114,9 @@ class Console:
         self.db = Database(self.settings.database_url)
         await self.db.upgrade()
         dates.warm()
-        # process_before_response: each dispatch returns once the handler has finished,
-        # so every reply has arrived before the next prompt.
-        self.app, self.deps = build_app(self.settings, self.db, process_before_response=True)
+        # Each dispatch returns once the handler has finished (the app runs listeners before
+        # answering), so every reply has arrived before the next prompt.
+        self.app, self.deps = build_app(self.settings, self.db)
         # Digests, letters and reminders go out through the outbox, as in production; the
         # console runs one round of the worker after each line instead of every few seconds.
         self.worker = build_worker(self.settings, self.db, utc_now, interval=0, reminders_every=timedelta(0))

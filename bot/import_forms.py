@@ -19,33 +19,33 @@ def _input(block_id: str, label: str, element: dict, *, optional=True, hint: str
     return b
 
 
+def _modal(callback_id: str, meta: ImportForm, submit: str, blocks: list[dict]) -> dict:
+    return {"type": "modal", "callback_id": callback_id, "private_metadata": meta.dumps(),
+            "title": {"type": "plain_text", "text": "Import a paper"},
+            "submit": {"type": "plain_text", "text": submit},
+            "close": {"type": "plain_text", "text": "Cancel"},
+            "blocks": blocks}
+
+
 def import_form(meta: ImportForm, review: str = "") -> dict:
     code: dict = {"type": "plain_text_input", "action_id": "value", "max_length": 32,
                   "placeholder": {"type": "plain_text", "text": "sg2010"}}
     if review:
         code["initial_value"] = clip(review, 32)
-    return {
-        "type": "modal",
-        "callback_id": IMPORT_CALLBACK,
-        "private_metadata": meta.dumps(),
-        "title": {"type": "plain_text", "text": "Import a paper"},
-        "submit": {"type": "plain_text", "text": "Preview"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text":
-                "Paste the paper's text or attach the file. You will see what I found before anything is stored."}},
-            _input("review", "Review code", code, optional=False,
-                   hint="Short code for the scrutiny report, e.g. sg2010. Importing again updates it."),
-            _input("title", "Review title", {"type": "plain_text_input", "action_id": "value", "max_length": 200},
-                   hint="Leave empty to use the paper's own title."),
-            _input("paste", "Paste the paper",
-                   {"type": "plain_text_input", "action_id": "value", "multiline": True,
-                    "placeholder": {"type": "plain_text", "text": "1. Recommendation text … Owner … Position …"}}),
-            _input("file", "Or attach the file",
-                   {"type": "file_input", "action_id": "value", "filetypes": FILETYPES, "max_files": 1},
-                   hint="PDF, Word, Excel, CSV, text or HTML."),
-        ],
-    }
+    return _modal(IMPORT_CALLBACK, meta, "Preview", [
+        {"type": "section", "text": {"type": "mrkdwn", "text":
+            "Paste the paper's text or attach the file. You will see what I found before anything is stored."}},
+        _input("review", "Review code", code, optional=False,
+               hint="Short code for the scrutiny report, e.g. sg2010. Importing again updates it."),
+        _input("title", "Review title", {"type": "plain_text_input", "action_id": "value", "max_length": 200},
+               hint="Leave empty to use the paper's own title."),
+        _input("paste", "Paste the paper",
+               {"type": "plain_text_input", "action_id": "value", "multiline": True,
+                "placeholder": {"type": "plain_text", "text": "1. Recommendation text … Owner … Position …"}}),
+        _input("file", "Or attach the file",
+               {"type": "file_input", "action_id": "value", "filetypes": FILETYPES, "max_files": 1},
+               hint="PDF, Word, Excel, CSV, text or HTML."),
+    ])
 
 
 def _item_block(item) -> dict:
@@ -85,15 +85,7 @@ def preview_view(meta: ImportForm, paper: ParsedPaper, kept_text: list[str] | No
         blocks.append(_input(f"kept_{k}", "Paper text (kept for the import)" + (f", part {k + 1}" if len(kept_text) > 1 else ""),
                              {"type": "plain_text_input", "action_id": "value", "multiline": True,
                               "initial_value": part}, optional=True))
-    return {
-        "type": "modal",
-        "callback_id": CONFIRM_CALLBACK,
-        "private_metadata": meta.dumps(),
-        "title": {"type": "plain_text", "text": "Import a paper"},
-        "submit": {"type": "plain_text", "text": "Import"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks[:50],
-    }
+    return _modal(CONFIRM_CALLBACK, meta, "Import", blocks[:50])
 
 
 def submitted_files(values: dict, block_id: str = "file") -> list[dict]:

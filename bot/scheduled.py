@@ -52,14 +52,15 @@ def build_worker(settings: Settings, db, clock, *, interval: float | None = None
     # Letter delivery times are written in the transaction that marks the messages sent.
     dispatcher.on_sent_in_transaction.append(letters_delivered)
 
-    last_reminders: list[datetime] = []
+    last_reminders: datetime | None = None
 
     async def scheduled(now: datetime) -> None:
-        due = not last_reminders or now - last_reminders[0] >= reminders_every or now < last_reminders[0] \
-            or now.date() != last_reminders[0].date()
+        nonlocal last_reminders
+        due = last_reminders is None or not timedelta(0) <= now - last_reminders < reminders_every \
+            or now.date() != last_reminders.date()
         await run_scheduled(db, settings, now, reminders_too=due)
         if due:
-            last_reminders[:] = [now]
+            last_reminders = now
 
     return Worker(db, dispatcher, clock, scheduled,
                   interval=settings.worker_interval if interval is None else interval,

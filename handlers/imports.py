@@ -8,6 +8,7 @@ from bot.import_forms import CONFIRM_CALLBACK, IMPORT_CALLBACK, kept_parts, prev
 from bot.metadata import ImportForm
 from bot.services import paper_import
 from bot.services.errors import UserError
+from bot.services.importer import check_review_code
 from handlers.views import tell
 
 
@@ -17,7 +18,7 @@ def register(app, deps) -> None:
         values = view["state"]["values"]
         try:
             meta = ImportForm.loads(view.get("private_metadata"))
-            review = paper_import.check_review_code(submitted(values, "review") or "")
+            review = check_review_code(submitted(values, "review") or "")
         except UserError as e:
             return await ack(response_action="errors", errors={"review": e.message})
         title = (submitted(values, "title") or "").strip() or None
@@ -65,7 +66,7 @@ def register(app, deps) -> None:
             paper = paper_import.parse(content, name, ctx)
             async with deps.db.session() as s, s.begin():
                 committee = await paper_import.require_importer(s, ctx)
-                report = await paper_import.store(s, ctx, committee, paper_import.check_review_code(meta.review or ""),
+                report = await paper_import.store(s, ctx, committee, meta.review or "",
                                                   meta.title, paper, source)
         except UserError as e:
             await ack()

@@ -26,6 +26,23 @@ from bot.server import web_app
 SECRET = "test-signing-secret"
 
 
+def visible_text(blocks) -> str:
+    """Every mrkdwn and plain_text piece in blocks (a message's or a view's), as one string."""
+    out = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+                out.append(node["text"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(blocks)
+    return "\n".join(out)
+
+
 @dataclass
 class Reply:
     """What the person saw: the text fallback and the blocks."""
@@ -42,19 +59,7 @@ class Reply:
     @property
     def visible(self) -> str:
         """Every piece of text in the blocks, as one string."""
-        out = []
-
-        def walk(node):
-            if isinstance(node, dict):
-                if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
-                    out.append(node["text"])
-                for v in node.values():
-                    walk(v)
-            elif isinstance(node, list):
-                for v in node:
-                    walk(v)
-        walk(self.blocks)
-        return "\n".join(out)
+        return visible_text(self.blocks)
 
     def buttons(self) -> list[dict]:
         found = []

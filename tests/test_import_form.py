@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from bot.importing import PaperFormatError, parse_paper
 from models.tables import Item, Position
+from tests.harness import visible_text
 
 CYP = "Children and Young People Scrutiny Committee"
 # Our own test paper (not a published one): 13 recommendations as a CSV tracker.
@@ -49,19 +50,7 @@ async def preview(h, answers: dict, user="UBOB", n=1) -> dict:
 
 
 def visible(view: dict) -> str:
-    out = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
-                out.append(node["text"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-    walk(view["blocks"])
-    return "\n".join(out)
+    return visible_text(view["blocks"])
 
 
 async def confirm(h, view: dict, user="UBOB", n=1) -> str:

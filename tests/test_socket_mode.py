@@ -1,5 +1,4 @@
 """Socket Mode (`scrutineer socket`): the same app, fed envelopes over a WebSocket."""
-import asyncio
 from urllib.parse import parse_qsl
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler

@@ -40,19 +40,25 @@ def parse_csv(text: str, today: date) -> ParsedPaper:
                     "Sorry, I couldn't read that CSV: its first row should be a header "
                     "with at least 'number' and 'text' columns.")
             continue
-        item = _row_item(row, roles, today, problems, reader.line_num)
-        if item is None:
-            continue
-        if item.number in seen:
-            problems.append(f"Recommendation {item.number}: appears more than once")
-        seen.add(item.number)
-        items.append(item)
+        take_row(row, roles, today, problems, reader.line_num, items, seen)
 
     if roles is None:
         raise PaperFormatError("Sorry, I couldn't find a header row in that CSV.")
     if not items:
         raise PaperFormatError("That CSV has a header but no recommendations under it.")
     return ParsedPaper(items=items, problems=problems)
+
+
+def take_row(row: list[str], roles: dict[str, int], today: date, problems: list[str], line: int,
+             items: list[ImportedItem], seen: set[str]) -> None:
+    """A table row (CSV or spreadsheet) as an item, if it is one; a number seen before is flagged."""
+    item = _row_item(row, roles, today, problems, line)
+    if item is None:
+        return
+    if item.number in seen:
+        problems.append(f"Recommendation {item.number}: appears more than once")
+    seen.add(item.number)
+    items.append(item)
 
 
 def _row_item(row: list[str], roles: dict[str, int], today: date,

@@ -14,7 +14,7 @@ import zipfile
 from datetime import date, datetime, time
 
 from .columns import header_roles
-from .csv_format import _row_item
+from .csv_format import take_row
 from .model import PaperFormatError, ParsedPaper
 
 MAX_ROWS = 5000   # a paper has tens of recommendations; stop a runaway sheet early
@@ -70,13 +70,7 @@ def _read_sheet(ws, today: date) -> ParsedPaper | None:
             if "number" not in roles or "text" not in roles:
                 return None   # not a table of recommendations: try the next sheet
             continue
-        item = _row_item(row, roles, today, problems, line_num)
-        if item is None:
-            continue
-        if item.number in seen:
-            problems.append(f"Recommendation {item.number}: appears more than once")
-        seen.add(item.number)
-        items.append(item)
+        take_row(row, roles, today, problems, line_num, items, seen)
     if roles is None:
         return None
     if not items:

@@ -37,6 +37,17 @@ def _seq(number: str) -> int:
     return int(m.group()) if m else 0
 
 
+REVIEW_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def check_review_code(code: str) -> str:
+    """The review code, lower-cased, or a one-line UserError."""
+    code = (code or "").strip().lower()
+    if not REVIEW_CODE_RE.match(code):
+        raise UserError(f"“{code[:40]}” can't be a review code: use letters and digits, e.g. `sg2010`.")
+    return code
+
+
 async def import_items(session: AsyncSession, *, team_id: str, committee_code: str, review_code: str,
                        items: list[ImportedItem], actor: str, now: datetime, title: str | None = None,
                        agreed_on: date | None = None, as_of: date | None = None, source: str | None = None) -> ImportReport:
@@ -44,9 +55,7 @@ async def import_items(session: AsyncSession, *, team_id: str, committee_code: s
     if committee is None:
         raise UserError(f"There is no committee `{committee_code}` yet: bind its channel first with "
                         f"`/scrutiny setup {committee_code} <name>`.")
-    review_code = review_code.lower()
-    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,31}$", review_code):
-        raise UserError(f"“{review_code}” can't be a review code: use letters and digits, e.g. `sg2010`.")
+    review_code = check_review_code(review_code)
     review = (await session.scalars(select(Review).where(
         Review.team_id == team_id, Review.code == review_code))).first()
     if review is None:

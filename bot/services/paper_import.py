@@ -10,7 +10,6 @@ deterministic, so the confirm step reads the same items the preview showed."""
 from __future__ import annotations
 
 import base64
-import re
 import zlib
 
 import aiohttp
@@ -23,7 +22,6 @@ from bot.services.errors import NotAllowed, UserError
 from bot.services.importer import ImportReport, import_items
 from models.tables import Committee
 
-REVIEW_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 METADATA_ROOM = 2800     # private_metadata may hold 3,000 characters; keep room for the rest
 CHUNK = 2900             # a plain_text_input holds 3,000 characters
 MAX_CHUNKS = 10
@@ -36,13 +34,6 @@ async def require_importer(session: AsyncSession, ctx: Ctx) -> Committee:
     if await ctx.directory.is_admin(ctx.user_id) or await committee_roles_of(session, ctx, committee):
         return committee
     raise NotAllowed("Only the committee's chair and officers, or an admin, can import a paper.")
-
-
-def check_review_code(code: str) -> str:
-    code = (code or "").strip().lower()
-    if not REVIEW_RE.match(code):
-        raise UserError(f"“{code[:40]}” can't be a review code: use letters and digits, e.g. `sg2010`.")
-    return code
 
 
 def pack(text: str) -> str:
@@ -100,7 +91,10 @@ async def fetch_file(client, token: str | None, file: dict) -> tuple[str | None,
         raise UserError("I couldn't download that file from Slack. Try attaching it again.")
     async with aiohttp.ClientSession() as http:
         async with http.get(url, headers={"Authorization": f"Bearer {token or ''}"}, allow_redirects=False) as resp:
-            if resp.status != 200 or "text/html" in resp.headers.get("Content-Type", "") and not (name or "").lower().endswith((".html", ".htm")):
+            # Slack answers a request it won't serve with its sign-in page (HTML, status 200).
+            login_page = "text/html" in resp.headers.get("Content-Type", "") \
+                and not (name or "").lower().endswith((".html", ".htm"))
+            if resp.status != 200 or login_page:
                 raise UserError("I couldn't download that file from Slack. Try attaching it again.")
             body = await resp.content.read(MAX_DOWNLOAD + 1)
     if len(body) > MAX_DOWNLOAD:
