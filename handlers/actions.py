@@ -15,9 +15,8 @@ def register(app, deps) -> None:
         await ack()
         ctx = deps.ctx(context)
         ref = ItemRef.loads(action.get("value"))
-        async with deps.db.session() as s:
-            item = await items.load_item(s, ctx, ref.item_id)
-            msg = messages.item_card(item, await items.latest_position(s, item), ctx.today)
+        item = await items.find_by_id(deps.db, ctx, ref.item_id)
+        msg = messages.item_card(item, item.latest, ctx.today)
         await respond(**msg.payload(response_type="ephemeral", replace_original=False))
 
     @app.action("item_history")
@@ -25,9 +24,8 @@ def register(app, deps) -> None:
         await ack()
         ctx = deps.ctx(context)
         ref = ItemRef.loads(action.get("value"))
-        async with deps.db.session() as s:
-            item = await items.load_item(s, ctx, ref.item_id)
-            msg = messages.history(item, await items.positions_of(s, item), ctx.today)
+        item = await items.find_by_id(deps.db, ctx, ref.item_id)
+        msg = messages.history(item, await items.positions_of(deps.db, item), ctx.today)
         await respond(**msg.payload(response_type="ephemeral", replace_original=False))
 
     @app.action("item_update")
@@ -49,7 +47,6 @@ def register(app, deps) -> None:
             filt = ItemFilter.from_json(action.get("value") or "")
         except (TypeError, ValueError):
             raise UserError("That list is out of date. Run `/actions` again.") from None
-        async with deps.db.session() as s:
-            page = await items.list_items(s, ctx, filt)
-            msg = messages.item_list(page, ctx.today, in_dm=ctx.in_dm)
+        page = await items.list_items(deps.db, ctx, filt)
+        msg = messages.item_list(page, ctx.today, in_dm=ctx.in_dm)
         await respond(**msg.payload(response_type="ephemeral", replace_original=False))

@@ -25,9 +25,8 @@ def register(app, deps) -> None:
         if is_help(command.get("text", "")):
             return await ack(**messages.help_for("actions").payload(response_type="ephemeral"))
         filt = parse_actions(command.get("text", ""), ctx.today)
-        async with deps.db.session() as s:
-            page = await items.list_items(s, ctx, filt)
-            msg = messages.item_list(page, ctx.today, in_dm=ctx.in_dm)
+        page = await items.list_items(deps.db, ctx, filt)
+        msg = messages.item_list(page, ctx.today, in_dm=ctx.in_dm)
         await ack(**msg.payload(response_type="ephemeral"))
 
     @app.command("/position")
@@ -39,12 +38,11 @@ def register(app, deps) -> None:
         words = text.split()
         want_history = len(words) > 1 and words[-1].lower() == "history"
         ref = " ".join(words[:-1] if want_history else words)
-        async with deps.db.session() as s:
-            item = await items.resolve(s, ctx, ref)
-            if want_history:
-                msg = messages.history(item, await items.positions_of(s, item), ctx.today)
-            else:
-                msg = messages.item_card(item, await items.latest_position(s, item), ctx.today)
+        item = await items.find(deps.db, ctx, ref)
+        if want_history:
+            msg = messages.history(item, await items.positions_of(deps.db, item), ctx.today)
+        else:
+            msg = messages.item_card(item, item.latest, ctx.today)
         await ack(**msg.payload(response_type="ephemeral"))
 
     @app.command("/update")

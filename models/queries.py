@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import Committee, Position, Role, RoleHolder, Workspace
+from models.tables import Committee, Role, RoleHolder, Workspace
 
 _FILLER = {"the", "of", "for", "and", "&", "amp"}
 
@@ -51,16 +51,3 @@ async def roles_held_by(session: AsyncSession, team_id: str, user_id: str) -> li
         select(Role).join(RoleHolder, RoleHolder.role_id == Role.id).where(
             Role.team_id == team_id, RoleHolder.user_id == user_id,
             RoleHolder.ended_at.is_(None)))).unique())
-
-
-async def latest_positions(session: AsyncSession, item_ids: list[int]) -> dict[int, Position]:
-    """The newest position of each item, in one query."""
-    if not item_ids:
-        return {}
-    rows = await session.scalars(
-        select(Position).where(Position.item_id.in_(item_ids))
-        .order_by(Position.item_id, Position.as_of, Position.id))
-    latest: dict[int, Position] = {}
-    for pos in rows:
-        latest[pos.item_id] = pos
-    return latest

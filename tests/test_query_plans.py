@@ -65,7 +65,8 @@ from bot.services.importer import import_items
 from bot.services.letters import ContactSpec
 from models.delivery import OutboxMessage
 from models.meetings import LetterRecipient
-from models.queries import committee_by_code, ensure_workspace, find_role, latest_positions, roles_held_by
+from models.queries import committee_by_code, ensure_workspace, find_role, roles_held_by
+from models.reads import latest_positions
 from models.tables import Base, Item
 from tests.conftest import NOW, PG_URL
 
@@ -162,7 +163,8 @@ class Recorder:
     workspace_wide: set[str] = field(default_factory=set)
 
     def attach(self, db: Database) -> None:
-        event.listen(db.engine.sync_engine, "before_cursor_execute", self._on_execute)
+        for engine in db.sync_engines:
+            event.listen(engine, "before_cursor_execute", self._on_execute)
 
     def _on_execute(self, conn, cursor, statement, parameters, context, executemany):
         if self.label is not None and not executemany:   # executemany is only ever a bulk INSERT
@@ -461,7 +463,7 @@ async def populate(db: Database) -> None:
         await reminders.queue_reminders(s, NOW - timedelta(days=6), SETTINGS)
     # Deliver part of the outbox, as the worker would have; one recipient's DMs fail for good.
     sent = Dispatcher(db, StubSlack({user("T2", 5): (404, "channel_not_found")}), lambda: NOW - timedelta(days=1),
-                      per_channel=0.0, batch=60)
+                      directory=DIRECTORY, per_channel=0.0, batch=60)
     sent.on_sent.append(lambda row, ch, ts: letters.record_delivery(db, row, ch, ts))
     await sent.run_once()
     for n in range(40):
@@ -631,15 +633,13 @@ async def area_actions(db: Database, rec: Recorder) -> None:
             # In a DM, `/actions all` is every item of every committee the person may see.
             whole = channel_id is None and text.startswith("all")
             with rec.query(f"/actions {text} ({where})".replace("  ", " "), workspace_wide=whole):
-                async with db.session() as s:
-                    await items.list_items(s, who, parse_actions(text, who.today))
+                await items.list_items(db, who, parse_actions(text, who.today))
     # The "More" button: the next page of the same filter.
     who = ctx("T1", officer("T1"), None)
     with rec.query("/actions all, page 2 (More button in a DM)", workspace_wide=True):
-        async with db.session() as s:
-            filt = parse_actions("all", who.today)
-            filt.offset = items.PAGE_SIZE
-            await items.list_items(s, who, items.ItemFilter.from_json(filt.to_json()))
+        filt = parse_actions("all", who.today)
+        filt.offset = items.PAGE_SIZE
+        await items.list_items(db, who, items.ItemFilter.from_json(filt.to_json()))
 
 
 async def area_position(db: Database, rec: Recorder) -> None:
@@ -650,20 +650,25 @@ async def area_position(db: Database, rec: Recorder) -> None:
                             ("full ref by review", in_cyp, "env26/rec-7"), ("full ref by committee", in_dm, "cyp/act-2"),
                             ("short ref in a DM (ambiguous)", in_dm, "rec-3")):
         with rec.query(f"/position {ref} ({label})"):
+            try:
+                await items.find(db, who, ref)
+            except items.UserError:
+                pass   # rec-3 is in every committee: the reply lists the full refs
+        with rec.query(f"/update {ref} ({label})"):
             async with db.session() as s:
                 try:
                     item = await items.resolve(s, who, ref)
                 except items.UserError:
-                    item = None   # rec-3 is in every committee: the reply lists the full refs
+                    item = None
                 if item is not None:
                     await items.latest_position(s, item)
     with rec.query("/position rec-10 history"):
-        async with db.session() as s:
-            item = await items.resolve(s, in_cyp, "rec-10")
-            await items.positions_of(s, item)
+        await items.positions_of(db, await items.find(db, in_cyp, "rec-10"))
     async with db.session() as s:   # (the test's own look-up, not recorded)
         item_id = await s.scalar(select(Item.id).where(Item.team_id == "T1", Item.number == "12"))
-    with rec.query("item by id (buttons and forms)"):
+    with rec.query("item by id (the View button)"):
+        await items.find_by_id(db, in_dm, item_id)
+    with rec.query("item by id (buttons and forms that change it)"):
         async with db.session() as s:
             await items.load_item(s, in_dm, item_id)
 
@@ -719,10 +724,10 @@ async def area_home(db: Database, rec: Recorder) -> None:
         with rec.query(f"App Home of {label}"):
             async with db.session() as s:
                 await home.home_view(s, "T1", who, NOW, TZ, DIRECTORY)
-    with rec.query("Home refresh queued twice at one instant (the second replaces the first)"):
+    with rec.query("Home refresh queued twice at one instant (queued once)"):
         async with db.session() as s, s.begin():
-            await home.queue_home_refresh(s, "T1", [user("T1", 3)], NOW, tz=TZ, directory=DIRECTORY)
-            await home.queue_home_refresh(s, "T1", [user("T1", 3)], NOW, tz=TZ, directory=DIRECTORY)
+            await home.queue_home_refresh(s, "T1", [user("T1", 3)], NOW, tz=TZ)
+            await home.queue_home_refresh(s, "T1", [user("T1", 3)], NOW, tz=TZ)
     with rec.query("letters awaiting acknowledgement"):
         async with db.session() as s:
             await letters.letters_awaiting(s, "T1", user("T1", 20))
@@ -806,14 +811,15 @@ async def area_delivery(db: Database, rec: Recorder) -> None:
     async with db.session() as s, s.begin():
         await enqueue(s, team_id="T1", key="plans:2", channel="CGONE", payload={"text": "x"}, now=NOW)
         await enqueue(s, team_id="T1", key="plans:3", channel="CBUSY", payload={"text": "x"}, now=NOW)
+        await home.queue_home_refresh(s, "T1", [user("T1", 3), officer("T1")], NOW, tz=TZ)
     dispatcher = Dispatcher(db, StubSlack({"CGONE": (404, "channel_not_found"), "CBUSY": (429, "ratelimited")}),
-                            lambda: NOW, per_channel=0.0, batch=500)
+                            lambda: NOW, directory=DIRECTORY, per_channel=0.0, batch=500)
     with rec.query("dispatcher: the due messages"):
         due = await dispatcher.due()
-    assert due
-    with rec.query("dispatcher: claim, send, mark sent / retry / dead"):
-        for row in due:
-            await dispatcher.deliver(row)
+    assert any("home" in row.payload for row in due)
+    with rec.query("dispatcher: claim, build Home views, send, mark sent / retry / dead"):
+        delivered = {row.key: await dispatcher.deliver(row) for row in due}
+    assert all(ok for key, ok in delivered.items() if key.startswith("home:"))
     with rec.query("lease: take, renew, release"):
         assert await lease.acquire(db, "dispatcher", "me", NOW, timedelta(seconds=30))
         assert await lease.acquire(db, "dispatcher", "me", NOW, timedelta(seconds=30))
@@ -842,8 +848,7 @@ async def area_import_export(db: Database, rec: Recorder) -> None:
     async with db.session() as s:   # (the test's own look-up, not recorded)
         ids = list(await s.scalars(select(Item.id).where(Item.team_id == "T2").limit(20)))
     with rec.query("latest positions of a page of items"):
-        async with db.session() as s:
-            await latest_positions(s, ids)
+        await db.read(latest_positions, ids)
 
 
 AREAS = {

@@ -14,8 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
 from bot import slack_payloads as payloads
+from bot.delivery import enqueue
 from bot.delivery.dispatcher import Dispatcher
-from bot.services import items
+from bot.services import home, items
 from bot.services.reminders import (
     add_months, before_day, exec_response_deadline, first_overdue_day, first_working_day_of_week, overdue_week,
     queue_reminders,
@@ -238,7 +239,8 @@ async def test_dispatched_reminder_has_both_buttons_and_snooze_silences_a_week(h
     assert "act-1" in str(form)
     assert (await h.submit(form, {("position", "value"): "Trainer booked for July"}, user="UCAROL")) == (200, None)
     async with h.db.session() as s:
-        assert [p.text for p in await items.positions_of(s, await s.get(Item, item_id))] == ["Trainer booked for July"]
+        item = await s.get(Item, item_id)
+    assert [p.text for p in await items.positions_of(h.db, item)] == ["Trainer booked for July"]
     assert (await keys(h, "home:"))[0].startswith("home:UCAROL:")  # her Home tab is refreshed too
 
     # Someone who is not an owner, officer, chair or admin can't snooze it.
@@ -413,6 +415,11 @@ async def test_home_shows_own_items_overdue_first_next_meeting_and_letters(harne
     assert "Safeguarding Sub-Committee*\nTue 2 Jun 2026, 14:00" in text and "Bob's thing" in text
 
 
+def published(h) -> dict[str, dict]:
+    """The last Home view published to each person."""
+    return {c.args["user_id"]: c.args["view"] for c in h.slack.calls_to("views.publish") if not c.failed}
+
+
 async def test_home_is_refreshed_through_the_outbox_when_items_change(harness):
     h = harness
     await set_up(h)
@@ -423,14 +430,74 @@ async def test_home_is_refreshed_through_the_outbox_when_items_change(harness):
     [key] = await keys(h, "home:")
     assert key == f"home:UCAROL:{h.clock.now.astimezone(timezone.utc).isoformat()}"
     row = await outbox(h, key)
-    assert row.method == "views.publish" and row.channel == "UCAROL"
-    assert "_in progress_" in home_text(row.payload["view"])
+    # Queued: the request to refresh, in the change's transaction. The view is built when sent.
+    assert (row.method, row.channel, row.payload) == ("views.publish", "UCAROL", {"home": {"tz": "Europe/London"}})
     assert h.slack.calls_to("views.publish") == []  # queued, not sent, until the dispatcher runs
+    assert await dispatcher(h).run_once() == 1
+    assert "_in progress_" in home_text(published(h)["UCAROL"])
     # The owner changes: both the old holder's and the new holder's Home are refreshed.
     h.clock.now += timedelta(minutes=5)
     await h.command("/update", "act-1 owner <@UDAVE|dave>", user="UBOB", channel="CCYP")
     assert sorted(k.split(":")[1] for k in (await keys(h, "home:"))[1:]) == ["UCAROL", "UDAVE"]
-    assert await dispatcher(h).run_once() == 3
-    published = {c.args["user_id"]: c.args["view"] for c in h.slack.calls_to("views.publish") if not c.failed}
-    assert "Arrange foster carer training" in home_text(published["UDAVE"])
-    assert "Arrange foster carer training" not in home_text(published["UCAROL"])
+    assert await dispatcher(h).run_once() == 2
+    text = home_text(published(h)["UDAVE"])
+    assert "Arrange foster carer training" in text and "_in progress_" in text
+    assert "Arrange foster carer training" not in home_text(published(h)["UCAROL"])
+
+
+async def test_queued_home_shows_what_changed_after_it_was_queued(harness):
+    h = harness
+    await set_up(h)
+    h.clock.now = at(date(2026, 6, 1), 11)
+    await action(h, "Arrange foster carer training", date(2026, 6, 30))
+    await h.command("/update", "act-1 status in progress", user="UBOB", channel="CCYP")
+    h.clock.now += timedelta(minutes=1)
+    await h.command("/update", "act-1 status needs clarification", user="UBOB", channel="CCYP")
+    # A meeting is scheduled after both were queued; it queues no refresh of its own.
+    async with h.db.session() as s, s.begin():
+        cyp = await committee_by_code(s, "T1", "cyp")
+        s.add(Meeting(team_id="T1", committee_id=cyp.id, starts_at=at(date(2026, 6, 3), 10),
+                      ends_at=at(date(2026, 6, 3), 12), created_by="UALICE", created_at=h.clock.now))
+    queued = await keys(h, "home:")
+    assert [k.split(":")[1] for k in queued] == ["UCAROL", "UCAROL"]
+    # Carol's Home goes once, built now: the later status and the meeting both show.
+    assert await dispatcher(h).run_once() == 1
+    [call] = h.slack.calls_to("views.publish")
+    text = home_text(call.args["view"])
+    assert "_needs clarification_" in text and "_in progress_" not in text
+    assert f"*{CYP}*\nWed 3 Jun 2026, 10:00" in text
+    assert all([(await outbox(h, k)).sent_at is not None for k in queued])
+
+
+async def test_queued_home_sees_private_committees_as_the_app_does(harness):
+    h = harness
+    await set_up(h)
+    h.clock.now = at(date(2026, 6, 1), 11)
+    await h.command("/scrutiny", "setup ssc Safeguarding Sub-Committee", user="UADMIN", channel="CSSC")
+    async with h.db.session() as s, s.begin():
+        ssc = await committee_by_code(s, "T1", "ssc")
+        s.add(Meeting(team_id="T1", committee_id=ssc.id, starts_at=at(date(2026, 6, 2), 14),
+                      ends_at=at(date(2026, 6, 2), 16), created_by="UALICE", created_at=h.clock.now))
+        await home.queue_home_refresh(s, "T1", ["UBOB", "UCAROL"], h.clock.now, tz=LONDON)
+    assert await dispatcher(h).run_once() == 2
+    # Bob is in the private #ssc channel, Carol isn't.
+    assert "Safeguarding Sub-Committee*\nTue 2 Jun 2026, 14:00" in home_text(published(h)["UBOB"])
+    assert "Safeguarding Sub-Committee" not in home_text(published(h)["UCAROL"])
+
+
+async def test_a_view_queued_whole_goes_as_it_is_and_one_that_cant_be_built_waits(harness):
+    h = harness
+    await set_up(h)
+    old = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Queued whole"}}]}
+    async with h.db.session() as s, s.begin():
+        await enqueue(s, team_id="T1", key="home:UCAROL:old", channel="UCAROL", payload={"view": old},
+                      now=h.clock.now, method="views.publish")
+        await enqueue(s, team_id="T1", key="home:UDAVE:bad", channel="UDAVE", payload={"home": {"tz": "Nowhere/Else"}},
+                      now=h.clock.now, method="views.publish")
+    assert await dispatcher(h).run_once() == 1
+    assert home_text(published(h)["UCAROL"]) == "Queued whole"
+    # The view that can't be built is retried later, as a failed send; the round went on.
+    bad = await outbox(h, "home:UDAVE:bad")
+    assert bad.sent_at is None and bad.dead_at is None and bad.in_flight_since is None
+    assert bad.last_error.startswith("building the view:") and bad.not_before > h.clock.now
+    assert "UDAVE" not in published(h)

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.errors import NotFound, UserError
 from bot.services.items import rag_of
 from bot.status import RAGS, STATUSES
-from models.queries import committee_by_code, latest_positions
+from models.queries import committee_by_code
+from models.reads import latest_positions
 from models.tables import Item, Review, Workspace
 
 _PERSON = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -137,7 +138,7 @@ async def build_position_paper(session: AsyncSession, team_id: str, committee_co
         .order_by(Item.review_id, Item.seq, Item.number, Item.id)))
     order = {r.id: n for n, r in enumerate(chosen)}
     items.sort(key=lambda i: (order.get(i.review_id, 0), i.seq, i.number, i.id))
-    latest = await latest_positions(session, [i.id for i in items])
+    latest = await session.run_sync(latest_positions, [i.id for i in items])
     workspace = await session.get(Workspace, team_id)
 
     rows = []

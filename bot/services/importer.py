@@ -15,7 +15,8 @@ from bot.importing import ImportedItem
 from bot.services import audit
 from bot.services.committees import get_or_create_role
 from bot.services.errors import UserError
-from models.queries import committee_by_code, latest_positions
+from models.queries import committee_by_code
+from models.reads import latest_positions
 from models.tables import Committee, Item, ItemOwner, Position, Review
 
 
@@ -77,7 +78,7 @@ async def import_items(session: AsyncSession, *, team_id: str, committee_code: s
 
     existing = {i.number: i for i in await session.scalars(
         select(Item).where(Item.review_id == review.id, Item.kind == "rec"))}
-    latest = await latest_positions(session, [i.id for i in existing.values()])
+    latest = await session.run_sync(latest_positions, [i.id for i in existing.values()])
     report = ImportReport(review=review_code)
     position_date = as_of or now.date()
     roles_by_name: dict[str, object] = {}

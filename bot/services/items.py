@@ -9,15 +9,18 @@ from datetime import date, timedelta
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import Database
+
 from bot.services import audit
 from bot.services.committees import (
-    can_see, can_update_item, channel_committee, get_or_create_role, person_role, visible_committees,
+    can_see, can_update_item, channel_committee, get_or_create_role, person_role,
 )
 from bot.services.context import Ctx
 from bot.services.errors import NotAllowed, NotFound, UserError
 from bot.status import CLOSED, OPEN, RAGS, STATUSES, is_open
-from models.queries import latest_positions, role_key
-from models.tables import Committee, Item, ItemOwner, Position, Review, Role, RoleHolder
+from models import reads
+from models.queries import role_key
+from models.tables import Committee, Item, ItemOwner, Position, Role
 
 PAGE_SIZE = 20
 REF_RE = re.compile(r"^(?:(?P<prefix>[a-z0-9_-]+)/)?(?P<kind>rec|act|r|a)(?:[-\s]?)(?P<number>[0-9][0-9a-z.()/-]*)$", re.I)
@@ -56,19 +59,32 @@ def rag_of(item: Item, today: date) -> str | None:
     return "green"
 
 
-async def resolve(session: AsyncSession, ctx: Ctx, text: str) -> Item:
-    """Find the one item a ref names, among the committees the person may see."""
+def _parse_or_explain(text: str) -> Ref:
     ref = parse_ref(text)
     if ref is None:
         raise UserError(f"“{text[:60]}” isn't a reference I know. Refs look like `rec-10`, `act-3` or `sg2010/rec-10`.")
-    query = select(Item).where(Item.team_id == ctx.team_id, Item.kind == ref.kind, Item.number == ref.number)
-    here = await channel_committee(session, ctx)
+    return ref
+
+
+def _ref_conditions(ctx: Ctx, ref: Ref, here) -> list:
+    """Where-clauses (on the items table) for the items a ref may name: in the channel's
+    committee, or, with a prefix, in the review or committee of that code."""
+    t = reads.items
+    conds = [t.c.team_id == ctx.team_id, t.c.kind == ref.kind, t.c.number == ref.number]
     if ref.prefix:
-        query = query.outerjoin(Review, Review.id == Item.review_id).join(Committee, Committee.id == Item.committee_id)
-        query = query.where(or_(Review.code == ref.prefix, and_(Item.review_id.is_(None), Committee.code == ref.prefix)))
+        review_ids = select(reads.reviews.c.id).where(reads.reviews.c.team_id == ctx.team_id,
+                                                      reads.reviews.c.code == ref.prefix)
+        committee_ids = select(reads.committees.c.id).where(reads.committees.c.team_id == ctx.team_id,
+                                                            reads.committees.c.code == ref.prefix)
+        conds.append(or_(t.c.review_id.in_(review_ids),
+                         and_(t.c.review_id.is_(None), t.c.committee_id.in_(committee_ids))))
     elif here is not None:
-        query = query.where(Item.committee_id == here.id)
-    found = [i for i in await session.scalars(query) if await can_see(ctx, i.committee)]
+        conds.append(t.c.committee_id == here.id)
+    return conds
+
+
+async def _the_one(ctx: Ctx, ref: Ref, here, candidates):
+    found = [i for i in candidates if await can_see(ctx, i.committee)]
     if not found:
         where = f"in {here.name}" if here is not None and not ref.prefix else "in the committees you can see"
         raise NotFound(f"I can't find {ref} {where}. `/actions all` lists every ref.")
@@ -76,6 +92,35 @@ async def resolve(session: AsyncSession, ctx: Ctx, text: str) -> Item:
         choices = ", ".join(f"`{i.full_ref}`" for i in sorted(found, key=lambda i: i.full_ref))
         raise UserError(f"{ref} is ambiguous: did you mean {choices}?")
     return found[0]
+
+
+async def resolve(session: AsyncSession, ctx: Ctx, text: str) -> Item:
+    """Find the one item a ref names, among the committees the person may see (to change it)."""
+    ref = _parse_or_explain(text)
+    here = await channel_committee(session, ctx)
+    return await _the_one(ctx, ref, here, await session.scalars(select(Item).where(*_ref_conditions(ctx, ref, here))))
+
+
+async def find(db: Database, ctx: Ctx, text: str) -> reads.ItemRow:
+    """As resolve, to show it: the item as a read row, with its owners and newest position."""
+    ref = _parse_or_explain(text)
+
+    def read(conn):
+        here = reads.committee_for_channel(conn, ctx.team_id, ctx.channel_id)
+        rows, _ = reads.item_rows(conn, _ref_conditions(ctx, ref, here), order_by=(reads.items.c.id,),
+                                  with_latest=True)
+        return here, rows
+    here, rows = await db.read(read)
+    return await _the_one(ctx, ref, here, rows)
+
+
+async def find_by_id(db: Database, ctx: Ctx, item_id: int) -> reads.ItemRow:
+    """An item by id from typed metadata (a button), to show it."""
+    rows, _ = await db.read(reads.item_rows, (reads.items.c.id == item_id, reads.items.c.team_id == ctx.team_id),
+                            with_latest=True)
+    if not rows or not await can_see(ctx, rows[0].committee):
+        raise NotFound("That item no longer exists, or you can't see it.")
+    return rows[0]
 
 
 @dataclass
@@ -124,80 +169,83 @@ class ItemFilter:
 
 @dataclass
 class ItemPage:
-    items: list[Item]
+    items: list[reads.ItemRow]
     total: int
     offset: int
     filter: ItemFilter
-    committees: list[Committee]
-    latest: dict[int, Position]
+    committees: list[reads.CommitteeRow]
 
     @property
     def has_more(self) -> bool:
         return self.offset + len(self.items) < self.total
 
 
-async def list_items(session: AsyncSession, ctx: Ctx, filt: ItemFilter) -> ItemPage:
-    if filt.committee_id is None:
-        here = await channel_committee(session, ctx)
-        filt.committee_id = here.id if here is not None else None
-    if filt.committee_id is not None:
-        committee = await session.get(Committee, filt.committee_id)
-        if committee is None or committee.team_id != ctx.team_id or not await can_see(ctx, committee):
+async def list_items(db: Database, ctx: Ctx, filt: ItemFilter) -> ItemPage:
+    """A page of the items asked for, soonest due first, with how many there are in all."""
+    asked_for = filt.committee_id
+    here, every = await db.read(reads.committees_for, ctx.team_id, ctx.channel_id, asked_for)
+    if here is not None:
+        if not await can_see(ctx, here):
             raise NotAllowed("That committee is private to its channel's members.")
-        committees = [committee]
+        filt.committee_id = here.id
+        committees = [here]
+    elif asked_for is not None:
+        raise NotAllowed("That committee is private to its channel's members.")
     else:
-        committees = await visible_committees(session, ctx)
+        committees = [c for c in every if await can_see(ctx, c)]
     if not committees:
-        return ItemPage([], 0, 0, filt, [], {})
-    conds = [Item.team_id == ctx.team_id, Item.committee_id.in_([c.id for c in committees])]
+        return ItemPage([], 0, 0, filt, [])
+    t, owners = reads.items, reads.owners
+    conds = [t.c.team_id == ctx.team_id, t.c.committee_id.in_([c.id for c in committees])]
     if filt.status:
-        conds.append(Item.status == filt.status)
+        conds.append(t.c.status == filt.status)
     elif not filt.include_closed:
-        conds.append(Item.status.in_(OPEN))
+        conds.append(t.c.status.in_(OPEN))
     if filt.overdue:
-        conds += [Item.due < ctx.today, Item.status.in_(OPEN)]
+        conds += [t.c.due < ctx.today, t.c.status.in_(OPEN)]
     if filt.due_start:
-        conds.append(Item.due >= date.fromisoformat(filt.due_start))
+        conds.append(t.c.due >= date.fromisoformat(filt.due_start))
     if filt.due_end:
-        conds.append(Item.due <= date.fromisoformat(filt.due_end))
+        conds.append(t.c.due <= date.fromisoformat(filt.due_end))
 
-    def owned_by(role_condition):
-        return exists().where(ItemOwner.item_id == Item.id, ItemOwner.role_id.in_(role_condition))
+    def owned_by(role_ids):
+        return exists().where(owners.c.item_id == t.c.id, owners.c.role_id.in_(role_ids))
 
     def held_by(user_id: str):
-        return select(RoleHolder.role_id).where(RoleHolder.user_id == user_id, RoleHolder.ended_at.is_(None))
+        h = reads.holders
+        return select(h.c.role_id).where(h.c.user_id == user_id, h.c.ended_at.is_(None))
 
     if filt.mine:
         conds.append(owned_by(held_by(ctx.user_id)))
     if filt.holder:
         conds.append(owned_by(held_by(filt.holder)))
     if filt.owner:
-        conds.append(owned_by(select(Role.id).where(Role.team_id == ctx.team_id, Role.key == role_key(filt.owner))))
+        conds.append(owned_by(select(reads.roles.c.id).where(reads.roles.c.team_id == ctx.team_id,
+                                                             reads.roles.c.key == role_key(filt.owner))))
+    p = reads.positions
     for word in filt.search:
         pattern = f"%{_escape_like(word)}%"
-        conds.append(or_(Item.text.ilike(pattern, escape="\\"),
-                         exists().where(Position.item_id == Item.id, Position.text.ilike(pattern, escape="\\"))))
-    total = await session.scalar(select(func.count(Item.id)).where(*conds))
-    rows = await session.scalars(
-        select(Item).where(*conds)
-        .order_by(Item.due.is_(None), Item.due, Item.committee_id, Item.review_id, Item.kind.desc(), Item.seq, Item.id)
-        .offset(filt.offset).limit(PAGE_SIZE))
-    items = list(rows)
-    latest = await latest_positions(session, [i.id for i in items])
-    return ItemPage(items, total or 0, filt.offset, filt, committees, latest)
+        conds.append(or_(t.c.text.ilike(pattern, escape="\\"),
+                         exists().where(p.c.item_id == t.c.id, p.c.text.ilike(pattern, escape="\\"))))
+    order = (t.c.due.is_(None), t.c.due, t.c.committee_id, t.c.review_id, t.c.kind.desc(), t.c.seq, t.c.id)
+    page, total = await db.read(reads.item_rows, conds, order_by=order, offset=filt.offset, limit=PAGE_SIZE,
+                                counted=True)
+    if not page and filt.offset:   # past the end (items closed since): the window count saw no rows
+        total = await db.read(reads.count_items, conds)
+    return ItemPage(page, total, filt.offset, filt, committees)
 
 
 def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def positions_of(session: AsyncSession, item: Item) -> list[Position]:
-    return list(await session.scalars(
-        select(Position).where(Position.item_id == item.id).order_by(Position.as_of, Position.id)))
+async def positions_of(db: Database, item) -> list[reads.PositionRow]:
+    return await db.read(reads.positions_of, item.id)
 
 
-async def latest_position(session: AsyncSession, item: Item) -> Position | None:
-    return (await latest_positions(session, [item.id])).get(item.id)
+async def latest_position(session: AsyncSession, item: Item) -> reads.PositionRow | None:
+    """The newest position of an item being changed, read in the changing session."""
+    return (await session.run_sync(reads.latest_positions, [item.id])).get(item.id)
 
 
 # ---- changes ----------------------------------------------------------------
@@ -349,5 +397,5 @@ async def load_item(session: AsyncSession, ctx: Ctx, item_id: int) -> Item:
 
 
 __all__ = ["Change", "ItemChanges", "ItemFilter", "ItemPage", "PAGE_SIZE", "Ref", "apply_changes",
-           "latest_position", "list_items", "load_item", "parse_ref", "positions_of", "rag_of", "resolve",
+           "find", "find_by_id", "latest_position", "list_items", "load_item", "parse_ref", "positions_of", "rag_of", "resolve",
            "CLOSED", "EXEC_RESPONSES"]

@@ -1,0 +1,200 @@
+"""Read models for the commands people wait on (/actions, /position, the View and More
+buttons): plain rows filled by one or two Core queries, run through Database.read.
+
+Loading ORM objects (an item, its committee, review, owners, their roles and holders,
+through selectin loads) cost 15-25 ms of Python per command where the database needed
+under one; these rows carry the same attributes the messages read (`ref`, `full_ref`,
+`owners[].role.current_holders`, ...), so a message renders either. Writes keep the ORM.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, and_, bindparam, func, select
+
+from models.tables import Committee, Item, ItemOwner, Position, Review, Role, RoleHolder
+
+committees, items, reviews = Committee.__table__, Item.__table__, Review.__table__
+owners, roles, holders, positions = ItemOwner.__table__, Role.__table__, RoleHolder.__table__, Position.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class CommitteeRow:
+    id: int
+    team_id: str
+    code: str
+    name: str
+    channel_id: str | None
+    is_private: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    code: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class HolderRow:
+    user_id: str | None
+    name: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRow:
+    id: int
+    name: str
+    kind: str
+    current_holders: tuple[HolderRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRow:
+    role_id: int
+    role: RoleRow
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    id: int
+    item_id: int
+    text: str
+    as_of: date
+    author_user_id: str | None
+    author_name: str | None
+    source: str
+
+
+@dataclass(slots=True)
+class ItemRow:
+    id: int
+    team_id: str
+    committee_id: int
+    kind: str
+    number: str
+    text: str
+    status: str
+    rag_override: str | None
+    rag_reason: str | None
+    due: date | None
+    exec_response: str
+    exec_response_reason: str | None
+    committee: CommitteeRow
+    review: ReviewRow | None
+    owners: tuple[OwnerRow, ...] = ()
+    latest: PositionRow | None = None   # its newest position, when asked for
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}-{self.number}"
+
+    @property
+    def full_ref(self) -> str:
+        return f"{(self.review or self.committee).code}/{self.ref}"
+
+
+_COMMITTEE_COLS = (committees.c.id, committees.c.team_id, committees.c.code, committees.c.name,
+                   committees.c.channel_id, committees.c.is_private)
+_ITEM_COLS = (items.c.id, items.c.team_id, items.c.committee_id, items.c.kind, items.c.number, items.c.text,
+              items.c.status, items.c.rag_override, items.c.rag_reason, items.c.due, items.c.exec_response,
+              items.c.exec_response_reason)
+_POSITION_COLS = (positions.c.id, positions.c.item_id, positions.c.text, positions.c.as_of,
+                  positions.c.author_user_id, positions.c.author_name, positions.c.source)
+
+
+# Built once: the statements every command runs, so each costs only its execution.
+_COMMITTEE_BY_CHANNEL = select(*_COMMITTEE_COLS).where(committees.c.team_id == bindparam("team_id"),
+                                                       committees.c.channel_id == bindparam("channel_id")).limit(1)
+_COMMITTEE_BY_ID = select(*_COMMITTEE_COLS).where(committees.c.id == bindparam("id"),
+                                                  committees.c.team_id == bindparam("team_id"))
+_COMMITTEES_OF = select(*_COMMITTEE_COLS).where(committees.c.team_id == bindparam("team_id")) \
+    .order_by(committees.c.code)
+_OWNERS_OF = select(owners.c.item_id, roles.c.id, roles.c.name, roles.c.kind,
+                    holders.c.user_id, holders.c.name, holders.c.email) \
+    .select_from(owners.join(roles, roles.c.id == owners.c.role_id)
+                 .outerjoin(holders, and_(holders.c.role_id == roles.c.id, holders.c.ended_at.is_(None)))) \
+    .where(owners.c.item_id.in_(bindparam("ids", expanding=True))) \
+    .order_by(owners.c.item_id, owners.c.ordinal, holders.c.started_at, holders.c.id)
+_POSITIONS_OF_ITEMS = select(*_POSITION_COLS).where(positions.c.item_id.in_(bindparam("ids", expanding=True))) \
+    .order_by(positions.c.item_id, positions.c.as_of, positions.c.id)
+_POSITIONS_OF_ITEM = select(*_POSITION_COLS).where(positions.c.item_id == bindparam("id")) \
+    .order_by(positions.c.as_of, positions.c.id)
+
+
+def committees_for(conn: Connection, team_id: str, channel_id: str | None, committee_id: int | None = None
+                   ) -> tuple[CommitteeRow | None, list[CommitteeRow]]:
+    """(the committee asked about, every committee of the workspace when there is none):
+    by id when given (a More button), else the one bound to the channel."""
+    if committee_id is not None:
+        row = conn.execute(_COMMITTEE_BY_ID, {"id": committee_id, "team_id": team_id}).first()
+    elif channel_id:
+        row = conn.execute(_COMMITTEE_BY_CHANNEL, {"team_id": team_id, "channel_id": channel_id}).first()
+    else:
+        row = None
+    if row is not None or committee_id is not None:
+        return (CommitteeRow(*row) if row is not None else None), []
+    return None, [CommitteeRow(*r) for r in conn.execute(_COMMITTEES_OF, {"team_id": team_id})]
+
+
+def committee_for_channel(conn: Connection, team_id: str, channel_id: str | None) -> CommitteeRow | None:
+    return committees_for(conn, team_id, channel_id)[0] if channel_id else None
+
+
+def item_rows(conn: Connection, where, *, order_by=(), offset: int = 0, limit: int | None = None,
+              counted: bool = False, with_latest: bool = False) -> tuple[list[ItemRow], int]:
+    """Items matching `where` (conditions on the items table) in `order_by` order, with their
+    committee, review and owners (roles and current holders), and their newest position when
+    `with_latest`; and, when `counted`, how many match in all (a window count, so the page
+    and its total come in one query). Owners and positions come in one query each, for the
+    whole page."""
+    cols = [*_ITEM_COLS, *_COMMITTEE_COLS, reviews.c.code, reviews.c.title]
+    if counted:
+        cols.append(func.count().over())
+    query = select(*cols).select_from(
+        items.join(committees, committees.c.id == items.c.committee_id)
+        .outerjoin(reviews, reviews.c.id == items.c.review_id)) \
+        .where(*where).order_by(*order_by).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    found: dict[int, ItemRow] = {}
+    total = 0
+    for r in conn.execute(query):
+        found[r[0]] = ItemRow(*r[:12], committee=CommitteeRow(*r[12:18]),
+                              review=ReviewRow(r[18], r[19]) if r[18] is not None else None)
+        if counted:
+            total = r[20]
+    if not found:
+        return [], total
+    ids = list(found)
+    owned: dict[int, dict[int, tuple[tuple, list[HolderRow]]]] = {i: {} for i in ids}  # item -> role -> (cols, holders)
+    for item_id, role_id, role_name, role_kind, *holder in conn.execute(_OWNERS_OF, {"ids": ids}):
+        _, role_holders = owned[item_id].setdefault(role_id, ((role_id, role_name, role_kind), []))
+        if any(v is not None for v in holder):
+            role_holders.append(HolderRow(*holder))
+    for item_id, item in found.items():
+        item.owners = tuple(OwnerRow(cols[0], RoleRow(*cols, tuple(hs))) for cols, hs in owned[item_id].values())
+    if with_latest:
+        for item_id, position in latest_positions(conn, ids).items():
+            found[item_id].latest = position
+    return list(found.values()), total
+
+
+def count_items(conn: Connection, where) -> int:
+    return conn.scalar(select(func.count()).select_from(items).where(*where)) or 0
+
+
+def latest_positions(conn: Connection, item_ids: list[int]) -> dict[int, PositionRow]:
+    """The newest position of each item."""
+    if not item_ids:
+        return {}
+    latest: dict[int, PositionRow] = {}
+    for r in conn.execute(_POSITIONS_OF_ITEMS, {"ids": list(item_ids)}):
+        latest[r[1]] = PositionRow(*r)
+    return latest
+
+
+def positions_of(conn: Connection, item_id: int) -> list[PositionRow]:
+    """Every position of an item, oldest first."""
+    return [PositionRow(*r) for r in conn.execute(_POSITIONS_OF_ITEM, {"id": item_id})]
