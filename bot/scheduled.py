@@ -39,11 +39,14 @@ def build_worker(settings: Settings, db, clock, *, interval: float | None = None
 
     from bot.delivery.dispatcher import Dispatcher
     from bot.delivery.worker import Worker
+    from bot.directory import Directory
 
     kwargs = {"token": settings.bot_token, "retry_handlers": []}  # the dispatcher does its own retrying
     if settings.slack_api_url:
         kwargs["base_url"] = settings.slack_api_url
-    dispatcher = Dispatcher(db, AsyncWebClient(**kwargs), clock)
+    client = AsyncWebClient(**kwargs)
+    # Home views are built as they are sent: they see private committees as the app does.
+    dispatcher = Dispatcher(db, client, clock, directory=Directory(client, settings.admins))
 
     async def letters_delivered(session, sent) -> None:
         from bot.services import letters

@@ -23,6 +23,10 @@
   file lock.
 - run_once keeps going while anything is due, including retries that fall due meanwhile;
   `next_due` says how soon the next waiting row is due, so the worker can wake for it.
+- A Home refresh (views.publish queued by bot.services.home) is built as it is sent, from the
+  committed state, seeing private committees through `directory`. A view that can't be built
+  is retried with backoff, as a failed send. Of a person's refreshes waiting together only the
+  last is published: it shows all the earlier ones would.
 """
 from __future__ import annotations
 
@@ -33,11 +37,15 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
+from bot.directory import Directory
+from bot.services.home import build_queued_home
 from models.delivery import OutboxMessage
 
 log = logging.getLogger("scrutineer.delivery")
@@ -73,14 +81,18 @@ class _Outcome:
     sent: Sent | None = None
     error: SlackApiError | None = None
     network: BaseException | None = None
+    unbuilt: Exception | None = None   # the view couldn't be built: Slack wasn't called
 
 
 class Dispatcher:
     def __init__(self, db, client: AsyncWebClient, clock: Callable[[], datetime], *,
-                 per_channel: float = 1.0, batch: int = 50, concurrency: int = 8,
-                 in_flight_timeout: timedelta = timedelta(seconds=60)):
+                 directory: Directory | None = None, per_channel: float = 1.0, batch: int = 50,
+                 concurrency: int = 8, in_flight_timeout: timedelta = timedelta(seconds=60)):
         self.db = db
         self.client = client
+        # Who sees which private committee, in the Home views built here. By default Slack's
+        # answers alone: without SCRUTINEER_ADMINS, as the safe side.
+        self.directory = directory if directory is not None else Directory(client)
         self.clock = clock
         self.per_channel = per_channel
         self.batch = batch                # rows read from the outbox at a time
@@ -143,7 +155,8 @@ class Dispatcher:
             try:
                 while queue and not state["stop"]:
                     row = queue[0]
-                    if not self._checks_first(row):   # (a check isn't a message: it needn't wait)
+                    superseded = self._superseded(row, queue)
+                    if not superseded and not self._checks_first(row):   # (a check isn't a message: it needn't wait)
                         await self._pace(channel)
                     async with slots:
                         if state["stop"]:
@@ -151,10 +164,12 @@ class Dispatcher:
                         if still_ours is not None and not await still_ours():
                             state["stop"] = True
                             break
-                        outcome = await self._attempt(row, claimed=claimed.pop(row.id, None) is not None)
+                        ours = claimed.pop(row.id, None) is not None
+                        outcome = await (self._supersede(row, claimed=ours) if superseded
+                                         else self._attempt(row, claimed=ours))
                     if outcome is not None and outcome.sent is not None:   # recorded in the background
                         marking.append(asyncio.create_task(self._record_sent(outcome.sent)))
-                        state["sent"] += 1
+                        state["sent"] += not superseded
                     else:
                         await self._settle(row, outcome)
                     queue.popleft()
@@ -235,12 +250,19 @@ class Dispatcher:
         if not claimed and not await self._claim_one(row):
             return None
         try:
+            view = await self._view(row)
+        except (DBAPIError, OSError, asyncio.TimeoutError):
+            raise   # the database's trouble, not the row's: stop, as for any database error
+        except Exception as e:  # something in the data the view can't show: retry later, as a failed send
+            log.exception("Could not build the view for %s", row.key)
+            return _Outcome(unbuilt=e)
+        try:
             if self._checks_first(row):
                 found = await self._already_posted(row)
                 if found is not None:
                     return _Outcome(sent=Sent(row, *found))
             await self._pace(row.channel)
-            outcome = _Outcome(sent=Sent(row, *await self._call(row)))
+            outcome = _Outcome(sent=Sent(row, *await self._call(row, view)))
         except SlackApiError as e:
             outcome = _Outcome(error=e)
         except (OSError, asyncio.TimeoutError) as e:  # network trouble: Slack may be down, or may have it
@@ -248,6 +270,30 @@ class Dispatcher:
         self._recent.append(outcome.network is not None or (
             outcome.error is not None and outcome.error.response.status_code >= 500))
         return outcome
+
+    async def _view(self, row: OutboxMessage) -> dict | None:
+        """A views.publish row's view: built now, or as queued (rows queued before views were
+        built at send time). None for a message."""
+        if row.method != "views.publish":
+            return None
+        if "view" in row.payload:
+            return row.payload["view"]
+        async with self.db.session() as s:
+            return await build_queued_home(s, row, self.clock(), self.directory)
+
+    @staticmethod
+    def _superseded(row: OutboxMessage, queue: deque[OutboxMessage]) -> bool:
+        """A Home refresh with another for the same person behind it in its channel's queue,
+        built when sent: that one will show everything this one would."""
+        return row.method == "views.publish" and any(
+            r.method == "views.publish" and r.team_id == row.team_id and "view" not in r.payload
+            for r in islice(queue, 1, None))
+
+    async def _supersede(self, row: OutboxMessage, *, claimed: bool) -> _Outcome | None:
+        """Recorded as sent without calling Slack; None when someone else has the row."""
+        if not claimed and not await self._claim_one(row):
+            return None
+        return _Outcome(sent=Sent(row, row.channel, None))
 
     @staticmethod
     def _checks_first(row: OutboxMessage) -> bool:
@@ -263,15 +309,17 @@ class Dispatcher:
             return True
         if outcome.error is not None:
             await self._failed(row, outcome.error)
+        elif outcome.unbuilt is not None:
+            await self._retry(row, f"building the view: {outcome.unbuilt!r}", self._backoff(row))
         else:
             await self._retry(row, f"network: {outcome.network!r}", self._server_backoff(row), uncertain=True)
         return False
 
-    async def _call(self, row: OutboxMessage) -> tuple[str | None, str | None]:
+    async def _call(self, row: OutboxMessage, view: dict | None) -> tuple[str | None, str | None]:
         payload = dict(row.payload)
         try:
             if row.method == "views.publish":
-                await self.client.views_publish(user_id=row.channel, view=payload["view"])
+                await self.client.views_publish(user_id=row.channel, view=view)
                 return row.channel, None
             payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": row.key}}
             resp = await self.client.chat_postMessage(channel=row.channel, **payload)

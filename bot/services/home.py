@@ -1,18 +1,18 @@
 """The App Home tab: a person's own open items (overdue first), their committees' next
 meetings, and the decision letters awaiting their acknowledgement.
 
-Published directly when the person opens the tab, and queued through the outbox
-(views.publish) in the same transaction as a change to one of their items."""
+Published directly when the person opens the tab. A change to one of their items queues a
+refresh through the outbox (views.publish) in its transaction; the view is built when sent."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import enqueue
+from bot.delivery import enqueue_many
 from bot.services.committees import visible_committees
 from bot.services.context import Ctx
 from bot.status import OPEN
@@ -106,22 +106,22 @@ async def home_view(session: AsyncSession, team_id: str, user_id: str, now: date
 
 
 async def queue_home_refresh(session: AsyncSession, team_id: str, user_ids, now: datetime, *,
-                             tz: ZoneInfo | None = None, directory=None) -> int:
-    """Queue a fresh Home tab for each person, built now, inside the caller's transaction.
-    A second refresh for the same person at the same instant replaces the first while unsent."""
+                             tz: ZoneInfo | None = None) -> int:
+    """Queue a Home refresh for each person, inside the caller's transaction. Only the request
+    to refresh is queued: the dispatcher builds the view when it sends (so it shows what is
+    committed by then, and the change that asked for it pays nothing for it). One row per
+    person per instant. Returns how many were new."""
     tz = tz or DEFAULT_TZ
-    queued = 0
-    for user_id in dict.fromkeys(u for u in user_ids if u):
-        view = await home_view(session, team_id, user_id, now, tz, directory)
-        key = f"home:{user_id}:{now.astimezone(timezone.utc).isoformat()}"
-        if await enqueue(session, team_id=team_id, key=key, channel=user_id, payload={"view": view}, now=now,
-                         method="views.publish"):
-            queued += 1
-        else:
-            await session.execute(update(OutboxMessage).where(
-                OutboxMessage.key == key[:300], OutboxMessage.sent_at.is_(None),
-                OutboxMessage.in_flight_since.is_(None)).values(payload={"view": view}))
-    return queued
+    at = now.astimezone(timezone.utc).isoformat()
+    return await enqueue_many(session, [
+        dict(team_id=team_id, key=f"home:{user_id}:{at}", channel=user_id, payload={"home": {"tz": tz.key}},
+             method="views.publish")
+        for user_id in dict.fromkeys(u for u in user_ids if u)], now=now)
+
+
+async def build_queued_home(session: AsyncSession, row: OutboxMessage, now: datetime, directory) -> dict:
+    """The view for a queued refresh (a row queue_home_refresh wrote), from the state now."""
+    return await home_view(session, row.team_id, row.channel, now, ZoneInfo(row.payload["home"]["tz"]), directory)
 
 
 async def refresh_item_owners(session: AsyncSession, ctx: Ctx, item: Item, role_ids=()) -> int:
@@ -134,8 +134,8 @@ async def refresh_item_owners(session: AsyncSession, ctx: Ctx, item: Item, role_
         select(RoleHolder.user_id).where(RoleHolder.role_id.in_(ids), RoleHolder.ended_at.is_(None),
                                          RoleHolder.user_id.is_not(None))
         .order_by(RoleHolder.started_at, RoleHolder.id)))
-    return await queue_home_refresh(session, ctx.team_id, users, ctx.now, tz=ctx.tz, directory=ctx.directory)
+    return await queue_home_refresh(session, ctx.team_id, users, ctx.now, tz=ctx.tz)
 
 
-__all__ = ["AwaitingLetter", "HomeData", "home_data", "home_view", "overdue_first", "queue_home_refresh",
-           "refresh_item_owners"]
+__all__ = ["AwaitingLetter", "HomeData", "build_queued_home", "home_data", "home_view", "overdue_first",
+           "queue_home_refresh", "refresh_item_owners"]
