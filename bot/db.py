@@ -1,12 +1,12 @@
 """The database: engine, sessions, and schema upgrades on start."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 T = TypeVar("T")
@@ -34,6 +34,11 @@ class Database:
                 cur.close()
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self._sqlite_reader(url)
+        # Elsewhere, reads have a pool of their own in autocommit, unpinged: no BEGIN, ROLLBACK
+        # or ping round trips around a select (about 0.5 ms of a command's few). A connection
+        # the server dropped is found by the read itself, which is then tried once more.
+        self._async_reader = None if self._reader is not None or url.startswith("sqlite") else \
+            create_async_engine(url, pool_size=5, max_overflow=10, isolation_level="AUTOCOMMIT")
 
     @staticmethod
     def _sqlite_reader(url: str):
@@ -62,15 +67,26 @@ class Database:
     @property
     def sync_engines(self) -> list:
         """Every engine statements run on (for event listeners: logging, query capture)."""
-        return [self.engine.sync_engine] + ([self._reader] if self._reader is not None else [])
+        readers = [self._reader] if self._reader is not None else []
+        if self._async_reader is not None:
+            readers.append(self._async_reader.sync_engine)
+        return [self.engine.sync_engine, *readers]
 
     async def read(self, fn: Callable[..., T], /, *args, **kwargs) -> T:
         """fn(connection, *args, **kwargs): a few quick Core selects (models/reads.py), run on
-        the SQLite reader, or on a pooled connection through the async driver elsewhere."""
+        the SQLite reader, or through the async driver on the readers' pool. fn only reads, so
+        when the server has dropped the pooled connection it is safe to run it again."""
         if self._reader is not None:
             with self._reader.connect() as conn:
                 return fn(conn, *args, **kwargs)
-        async with self.engine.connect() as conn:
+        engine = self._async_reader or self.engine
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(fn, *args, **kwargs)
+        except DBAPIError as e:
+            if not e.connection_invalidated:
+                raise
+        async with engine.connect() as conn:
             return await conn.run_sync(fn, *args, **kwargs)
 
     async def upgrade(self) -> None:
@@ -103,3 +119,5 @@ class Database:
         await self.engine.dispose()
         if self._reader is not None:
             self._reader.dispose()
+        if self._async_reader is not None:
+            await self._async_reader.dispose()
