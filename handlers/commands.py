@@ -51,19 +51,15 @@ def register(app, deps) -> None:
         if is_help(command.get("text", "")):
             return await ack(**messages.help_for("update").payload(response_type="ephemeral"))
         req = parse_update(command.get("text", ""), ctx.today)
-        async with deps.db.session() as s, s.begin():
+        if req.changes is not None:
+            msg = messages.update_result(*await items.update(deps.db, ctx, req.ref, req.changes), ctx.today)
+            return await ack(**msg.payload(response_type="ephemeral"))
+        async with deps.db.session() as s:
             item = await items.resolve(s, ctx, req.ref)
-            if req.changes is None:
-                await items.require_can_update(s, ctx, item)
-                view = update_form(item, UpdateForm(item.id, ctx.channel_id))
-            else:
-                changes = await items.apply_changes(s, ctx, item, req.changes)
-                msg = messages.update_result(item, changes, await items.latest_position(s, item), ctx.today)
-        if req.changes is None:
-            await ack()
-            await client.views_open(trigger_id=command["trigger_id"], view=view)
-        else:
-            await ack(**msg.payload(response_type="ephemeral"))
+            await items.require_can_update(s, ctx, item)
+            view = update_form(item, UpdateForm(item.id, ctx.channel_id))
+        await ack()
+        await client.views_open(trigger_id=command["trigger_id"], view=view)
 
     @app.command("/scrutiny")
     async def scrutiny_command(ack, command, context, client):

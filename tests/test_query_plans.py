@@ -662,6 +662,9 @@ async def area_position(db: Database, rec: Recorder) -> None:
                     item = None
                 if item is not None:
                     await items.latest_position(s, item)
+    with rec.query("/update rec-10 position … (a new position alone)"):
+        await items.update(db, ctx("T1", officer("T1"), channel("T1", "cyp")), "rec-10",
+                           items.ItemChanges(position="Figures received"))
     with rec.query("/position rec-10 history"):
         await items.positions_of(db, await items.find(db, in_cyp, "rec-10"))
     async with db.session() as s:   # (the test's own look-up, not recorded)

@@ -420,6 +420,19 @@ def published(h) -> dict[str, dict]:
     return {c.args["user_id"]: c.args["view"] for c in h.slack.calls_to("views.publish") if not c.failed}
 
 
+async def test_a_new_position_refreshes_the_owners_home(harness):
+    h = harness
+    await set_up(h)
+    h.clock.now = at(date(2026, 6, 1), 11)
+    await action(h, "Arrange foster carer training", date(2026, 6, 30))
+    r = await h.command("/update", "act-1 position Trainer booked for July", user="UBOB", channel="CCYP")
+    assert r.text.startswith("Updated")
+    assert [k.split(":")[1] for k in await keys(h, "home:")] == ["UCAROL"]   # Carol holds the owning role
+    assert await dispatcher(h).run_once() == 1
+    [call] = [c for c in h.slack.calls_to("views.publish") if not c.failed]
+    assert call.args["user_id"] == "UCAROL" and "Arrange foster carer training" in home_text(call.args["view"])
+
+
 async def test_home_is_refreshed_through_the_outbox_when_items_change(harness):
     h = harness
     await set_up(h)

@@ -11,7 +11,7 @@ from bot.services import audit
 from bot.services.context import Ctx
 from bot.services.errors import NotAllowed, UserError
 from models.queries import committee_by_code, committee_for_channel, ensure_workspace, find_role, role_key
-from models.tables import Committee, Item, Role, RoleHolder
+from models.tables import Committee, Role, RoleHolder
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # Role names that mean "this committee's chair / officers" rather than an office of their own.
@@ -70,14 +70,11 @@ async def committee_roles_of(session: AsyncSession, ctx: Ctx, committee: Committ
     return set(rows)
 
 
-async def can_update_item(session: AsyncSession, ctx: Ctx, item: Item) -> bool:
-    owner_role_ids = [o.role_id for o in item.owners]
-    if owner_role_ids:
-        held = await session.scalar(select(RoleHolder.id).where(
-            RoleHolder.role_id.in_(owner_role_ids), RoleHolder.user_id == ctx.user_id,
-            RoleHolder.ended_at.is_(None)).limit(1))
-        if held is not None:
-            return True
+async def can_update_item(session: AsyncSession, ctx: Ctx, item) -> bool:
+    """Its owners (the current holders of its roles, loaded with it), the committee's chair
+    and officers, and admins. item: an Item, or a read row (models/reads.py)."""
+    if any(h.user_id == ctx.user_id for o in item.owners for h in o.role.current_holders):
+        return True
     if await committee_roles_of(session, ctx, item.committee):
         return True
     return await ctx.directory.is_admin(ctx.user_id)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import update as update_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
@@ -271,7 +272,57 @@ class ItemChanges:
     exec_response_reason: str | None = None
 
 
-async def require_can_update(session: AsyncSession, ctx: Ctx, item: Item) -> None:
+    @property
+    def only_position(self) -> bool:
+        return self.position is not None and not self.clear_due and all(
+            getattr(self, f) is None for f in self.__dataclass_fields__ if f not in ("position", "clear_due"))
+
+
+def _position_text(ch: ItemChanges, item) -> str:
+    """The new position, checked; "" when none was given."""
+    text = (ch.position or "").strip()
+    if ch.position is not None and not text:
+        raise UserError(f"The position is empty. Try `/update {item.ref} position Training in place from June`.")
+    if len(text) > 10000:
+        raise UserError("That position is too long for one entry: keep it under 10,000 characters.")
+    return text
+
+
+async def update(db: Database, ctx: Ctx, ref_text: str, ch: ItemChanges):
+    """`/update <ref> …`: apply the edit in one transaction. Returns (the item as it now is,
+    the changes, its newest position) for the answer."""
+    if ch.only_position:
+        return await _add_position(db, ctx, ref_text, ch)
+    async with db.session() as s, s.begin():
+        item = await resolve(s, ctx, ref_text)
+        changes = await apply_changes(s, ctx, item, ch)
+        return item, changes, await latest_position(s, item)
+
+
+async def _add_position(db: Database, ctx: Ctx, ref_text: str, ch: ItemChanges):
+    """The commonest edit, a new position, without loading the item into the ORM: the read
+    row has its owners' holders (who may update it, whose Home tabs change), and the writes
+    are three inserts and an update, as apply_changes would make them."""
+    item = await find(db, ctx, ref_text)
+    text = _position_text(ch, item)
+    async with db.session() as s, s.begin():
+        await require_can_update(s, ctx, item)
+        author = await ctx.directory.display_name(ctx.user_id)
+        position = Position(item_id=item.id, text=text, as_of=ctx.today, author_user_id=ctx.user_id,
+                            author_name=author, source="slack", created_at=ctx.now)
+        s.add(position)
+        audit.record(s, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="item", entity_id=item.id,
+                     action="update", before={}, after={"position": text})
+        await s.execute(update_(Item).where(Item.id == item.id).values(updated_at=ctx.now))
+        await s.flush()
+        from bot.services.home import queue_home_refresh  # imported here: home builds on this module
+        await queue_home_refresh(s, ctx.team_id, [h.user_id for o in item.owners for h in o.role.current_holders],
+                                 ctx.now, tz=ctx.tz)
+    item.latest = reads.PositionRow(position.id, item.id, text, ctx.today, ctx.user_id, author, "slack")
+    return item, [Change("position", None, text)], item.latest
+
+
+async def require_can_update(session: AsyncSession, ctx: Ctx, item) -> None:
     if not await can_update_item(session, ctx, item):
         raise NotAllowed(f"Only the owners of {item.ref}, the committee's chair and officers, or an admin can update it.")
 
@@ -327,11 +378,7 @@ async def apply_changes(session: AsyncSession, ctx: Ctx, item: Item, ch: ItemCha
             changes.append(Change("owners", before, after))
         else:
             new_roles = None
-    position_text = (ch.position or "").strip()
-    if ch.position is not None and not position_text:
-        raise UserError(f"The position is empty. Try `/update {item.ref} position Training in place from June`.")
-    if len(position_text) > 10000:
-        raise UserError("That position is too long for one entry: keep it under 10,000 characters.")
+    position_text = _position_text(ch, item)
     if position_text:
         changes.append(Change("position", None, position_text))
     if not changes:
