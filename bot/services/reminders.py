@@ -23,7 +23,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reminder_messages as render
-from bot.delivery import enqueue
+from bot.delivery import enqueue_many
 from bot.render import Message
 from bot.services import audit
 from bot.services.context import Ctx
@@ -117,15 +117,14 @@ class _Batch:
         for start in range(0, len(keys), 500):
             existing.update(await session.scalars(
                 select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[start:start + 500]))))
-        queued = 0
+        new = []
         for p in self.pending:
-            if p.key in existing:
-                continue
-            existing.add(p.key)
-            # Another process may have queued it since the lookup: enqueue's unique key settles it.
-            if await enqueue(session, team_id=p.team_id, key=p.key, channel=p.channel,
-                             payload=p.build().payload(), now=now):
-                queued += 1
+            if p.key not in existing:
+                existing.add(p.key)
+                new.append(dict(team_id=p.team_id, key=p.key, channel=p.channel, payload=p.build().payload()))
+        # In a few multi-row inserts. Another process may have queued some since the lookup:
+        # the unique key settles it, and those are not counted.
+        queued = await enqueue_many(session, new, now=now)
         self.pending.clear()
         self.queued += queued
         return queued
