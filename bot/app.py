@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.directory import Directory
 from bot.render import Message, Section
 from bot.services.context import Ctx
+from bot.services.events import remember_event
 from bot.services.errors import UserError
 
 log = logging.getLogger("scrutineer")
@@ -38,20 +39,6 @@ class Deps:
                    user_id=context.user_id,
                    channel_id=context.channel_id if channel_id is ... else channel_id,
                    now=self.clock(), tz=self.settings.tz, directory=self.directory)
-
-
-async def remember_event(db: Database, event_id: str, team_id: str, now: datetime) -> bool:
-    """True the first time an event id is seen."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    from models.delivery import ProcessedEvent
-
-    insert = postgresql.insert if db.is_postgres else sqlite.insert
-    async with db.session() as s, s.begin():
-        result = await s.execute(insert(ProcessedEvent).values(event_id=event_id[:64], team_id=team_id,
-                                                               received_at=now)
-                                 .on_conflict_do_nothing(index_elements=["event_id"]))
-    return bool(result.rowcount)
 
 
 def make_client(settings: Settings) -> AsyncWebClient:

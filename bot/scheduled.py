@@ -13,10 +13,10 @@ log = logging.getLogger("scrutineer.scheduled")
 
 
 async def run_scheduled(db, settings: Settings, now: datetime, *, reminders_too: bool = True) -> int:
-    from bot.services import letters, meetings, reminders
+    from bot.services import events, letters, meetings, reminders
 
     queued = 0
-    jobs = [meetings.send_overdue_digests, letters.chase_unacknowledged]
+    jobs = [meetings.send_overdue_digests, letters.chase_unacknowledged, events.forget_old_events]
     if reminders_too:
         jobs.append(reminders.queue_reminders)
     for job in jobs:

@@ -45,6 +45,7 @@ class ProcessedEvent(Base):
     """Events already handled, by Slack's event_id: Slack retries an event it thinks we
     missed (X-Slack-Retry-Num), and the retry may reach another replica."""
     __tablename__ = "processed_events"
+    __table_args__ = (Index("ix_event_received", "received_at"),)   # forgetting the old ones
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)

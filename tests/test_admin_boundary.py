@@ -8,6 +8,7 @@ import json
 import logging
 import time
 import uuid
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
@@ -281,6 +282,22 @@ async def test_event_retry_is_handled_once(harness, caplog):
         assert await s.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
     assert not harness.slack.calls_to("chat.postMessage")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_event_ids_are_forgotten_once_slack_can_no_longer_retry_them(harness):
+    from bot.scheduled import run_scheduled
+
+    for n, hours_ago in enumerate((30, 2)):
+        event = {"type": "app_home_opened", "user": "UDAVE", "channel": "DUDAVE", "tab": "home",
+                 "event_ts": f"{time.time():.6f}"}
+        harness.clock.now = NOW - timedelta(hours=hours_ago)
+        status, _ = await harness.post(payloads.event_body(event, team_id="T1", event_id=f"Ev0OLD{n}"),
+                                       content_type=payloads.JSON)
+        assert status == 200
+    harness.clock.now = NOW
+    await run_scheduled(harness.db, harness.settings, NOW)
+    async with harness.db.session() as s:
+        assert list(await s.scalars(select(ProcessedEvent.event_id))) == ["Ev0OLD1"]   # a day old: gone
 
 
 async def test_healthz(harness):

@@ -50,7 +50,6 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import event, select
 
 import models  # noqa: F401  (every table module, so Base.metadata knows every table)
-from bot.app import remember_event
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery import enqueue, lease
@@ -61,6 +60,7 @@ from bot.parsing import parse_actions, parse_update
 from bot.services import committees, home, items, letters, meetings, reminders
 from bot.services.committees import Holder
 from bot.services.context import Ctx
+from bot.services.events import forget_old_events, remember_event
 from bot.services.importer import import_items
 from bot.services.letters import ContactSpec
 from models.delivery import OutboxMessage
@@ -834,6 +834,9 @@ async def area_processed_events(db: Database, rec: Recorder) -> None:
     with rec.query("remember an event (and its retry)"):
         assert await remember_event(db, "Ev9999", "T1", NOW)
         assert not await remember_event(db, "Ev9999", "T1", NOW)
+    with rec.query("forget event ids too old to be retried (scheduled)"):
+        async with db.session() as s, s.begin():
+            await forget_old_events(s, NOW + timedelta(days=2))
 
 
 async def area_import_export(db: Database, rec: Recorder) -> None:

@@ -1,0 +1,30 @@
+"""Slack events handled once, however often Slack sends them."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.delivery import ProcessedEvent
+
+# Slack retries an unacknowledged event three times within about an hour: an id older than
+# this can't come back, so it is forgotten (the table would otherwise grow with every event).
+REMEMBER_EVENTS_FOR = timedelta(days=1)
+
+
+async def remember_event(db, event_id: str, team_id: str, now: datetime) -> bool:
+    """True the first time an event id is seen."""
+    insert = postgresql.insert if db.is_postgres else sqlite.insert
+    async with db.session() as s, s.begin():
+        result = await s.execute(insert(ProcessedEvent).values(event_id=event_id[:64], team_id=team_id,
+                                                               received_at=now)
+                                 .on_conflict_do_nothing(index_elements=["event_id"]))
+    return bool(result.rowcount)
+
+
+async def forget_old_events(session: AsyncSession, now: datetime, _settings=None) -> int:
+    """Scheduled: drop the ids of events too old to be retried. Returns 0 (it queues nothing)."""
+    await session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < now - REMEMBER_EVENTS_FOR))
+    return 0
