@@ -11,7 +11,6 @@ from sqlalchemy import update as update_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
-
 from bot.services import audit
 from bot.services.committees import (
     can_see, can_update_item, channel_committee, get_or_create_role, person_role,
