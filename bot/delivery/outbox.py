@@ -26,21 +26,21 @@ async def enqueue(session: AsyncSession, *, team_id: str, key: str, channel: str
     return bool(result.rowcount)
 
 
-MANY_AT_ONCE = 500   # rows per INSERT in enqueue_many (well under the drivers' limits on parameters)
-
-
 async def enqueue_many(session: AsyncSession, messages: Iterable[dict], *, now: datetime) -> int:
-    """Queue many logical messages in a few statements (a letter to a thousand people): each a
-    dict of enqueue's arguments (team_id, key, channel, payload; not_before and method optional).
-    Keys already queued are skipped, as enqueue does. Returns how many were new."""
+    """Queue many logical messages at once (a letter to a thousand people, a day's reminders):
+    each a dict of enqueue's arguments (team_id, key, channel, payload; not_before and method
+    optional). Keys already queued are skipped, as enqueue does. Returns how many were new.
+
+    One statement, compiled once, with a row of parameters per message: SQLAlchemy sends them
+    in batches of multi-row INSERTs ("insertmanyvalues"), and RETURNING counts the new ones."""
     rows = [dict(team_id=m["team_id"], key=m["key"][:300], method=m.get("method", "chat.postMessage"),
                  channel=m["channel"], payload=m["payload"], created_at=now, not_before=m.get("not_before") or now,
                  attempts=0) for m in messages]
+    if not rows:
+        return 0
+    table = OutboxMessage.__table__
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    queued = 0
-    for start in range(0, len(rows), MANY_AT_ONCE):
-        result = await session.execute(insert(OutboxMessage).values(rows[start:start + MANY_AT_ONCE])
-                                       .on_conflict_do_nothing(index_elements=["key"]))
-        queued += max(result.rowcount or 0, 0)
-    return queued
+    result = await session.execute(
+        insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id), rows)
+    return len(result.all())
