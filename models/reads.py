@@ -81,6 +81,7 @@ class ItemRow:
     due: date | None
     exec_response: str
     exec_response_reason: str | None
+    snoozed_until: date | None
     committee: CommitteeRow
     review: ReviewRow | None
     owners: tuple[OwnerRow, ...] = ()
@@ -99,7 +100,9 @@ _COMMITTEE_COLS = (committees.c.id, committees.c.team_id, committees.c.code, com
                    committees.c.channel_id, committees.c.is_private)
 _ITEM_COLS = (items.c.id, items.c.team_id, items.c.committee_id, items.c.kind, items.c.number, items.c.text,
               items.c.status, items.c.rag_override, items.c.rag_reason, items.c.due, items.c.exec_response,
-              items.c.exec_response_reason)
+              items.c.exec_response_reason, items.c.snoozed_until)
+_I = len(_ITEM_COLS)                 # where a joined row's committee columns start
+_C = _I + len(_COMMITTEE_COLS)       # and its review's
 _POSITION_COLS = (positions.c.id, positions.c.item_id, positions.c.text, positions.c.as_of,
                   positions.c.author_user_id, positions.c.author_name, positions.c.source)
 
@@ -161,10 +164,11 @@ def item_rows(conn: Connection, where, *, order_by=(), offset: int = 0, limit: i
     found: dict[int, ItemRow] = {}
     total = 0
     for r in conn.execute(query):
-        found[r[0]] = ItemRow(*r[:12], committee=CommitteeRow(*r[12:18]),
-                              review=ReviewRow(r[18], r[19]) if r[18] is not None else None)
+        committee, review = r[_I:_C], r[_C:_C + 2]
+        found[r[0]] = ItemRow(*r[:_I], committee=CommitteeRow(*committee),
+                              review=ReviewRow(*review) if review[0] is not None else None)
         if counted:
-            total = r[20]
+            total = r[_C + 2]
     if not found:
         return [], total
     ids = list(found)
