@@ -101,6 +101,7 @@ _COMMITTEE_COLS = (committees.c.id, committees.c.team_id, committees.c.code, com
 _ITEM_COLS = (items.c.id, items.c.team_id, items.c.committee_id, items.c.kind, items.c.number, items.c.text,
               items.c.status, items.c.rag_override, items.c.rag_reason, items.c.due, items.c.exec_response,
               items.c.exec_response_reason, items.c.snoozed_until)
+IDS_AT_ONCE = 1000   # ids per IN (...): the drivers cap a statement's parameters (asyncpg at 32,767)
 _I = len(_ITEM_COLS)                 # where a joined row's committee columns start
 _C = _I + len(_COMMITTEE_COLS)       # and its review's
 _POSITION_COLS = (positions.c.id, positions.c.item_id, positions.c.text, positions.c.as_of,
@@ -173,10 +174,12 @@ def item_rows(conn: Connection, where, *, order_by=(), offset: int = 0, limit: i
         return [], total
     ids = list(found)
     owned: dict[int, dict[int, tuple[tuple, list[HolderRow]]]] = {i: {} for i in ids}  # item -> role -> (cols, holders)
-    for item_id, role_id, role_name, role_kind, *holder in conn.execute(_OWNERS_OF, {"ids": ids}):
-        _, role_holders = owned[item_id].setdefault(role_id, ((role_id, role_name, role_kind), []))
-        if any(v is not None for v in holder):
-            role_holders.append(HolderRow(*holder))
+    for start in range(0, len(ids), IDS_AT_ONCE):
+        for item_id, role_id, role_name, role_kind, *holder in conn.execute(
+                _OWNERS_OF, {"ids": ids[start:start + IDS_AT_ONCE]}):
+            _, role_holders = owned[item_id].setdefault(role_id, ((role_id, role_name, role_kind), []))
+            if any(v is not None for v in holder):
+                role_holders.append(HolderRow(*holder))
     for item_id, item in found.items():
         item.owners = tuple(OwnerRow(cols[0], RoleRow(*cols, tuple(hs))) for cols, hs in owned[item_id].values())
     if with_latest:
@@ -194,8 +197,10 @@ def latest_positions(conn: Connection, item_ids: list[int]) -> dict[int, Positio
     if not item_ids:
         return {}
     latest: dict[int, PositionRow] = {}
-    for r in conn.execute(_POSITIONS_OF_ITEMS, {"ids": list(item_ids)}):
-        latest[r[1]] = PositionRow(*r)
+    ids = list(item_ids)
+    for start in range(0, len(ids), IDS_AT_ONCE):
+        for r in conn.execute(_POSITIONS_OF_ITEMS, {"ids": ids[start:start + IDS_AT_ONCE]}):
+            latest[r[1]] = PositionRow(*r)
     return latest
 
 

@@ -58,3 +58,25 @@ async def test_a_read_survives_the_server_dropping_its_connection(database_url):
         assert here.code == "cyp"
     finally:
         await db.dispose()
+
+
+async def test_item_rows_reads_owners_and_positions_of_many_items_in_batches(database_url, monkeypatch):
+    """A page of thousands (the officers' weekly summary reads every open item due soon) is
+    read with its owners and positions in batches of ids, under the drivers' parameter caps."""
+    from bot.importing import ImportedItem
+    from bot.services.importer import import_items
+
+    db = await _database_with_a_committee(database_url)
+    try:
+        async with db.session() as s, s.begin():
+            await import_items(s, team_id="T1", committee_code="cyp", review_code="sg2010", actor="U1", now=NOW,
+                               items=[ImportedItem(number=str(n), text=f"Recommendation {n}",
+                                                   owners=[f"Role {n % 3}", "Cabinet Member"],
+                                                   position=f"Position {n}") for n in range(1, 8)])
+        monkeypatch.setattr(reads, "IDS_AT_ONCE", 3)   # 7 items: batches of 3, 3 and 1
+        rows, _ = await db.read(reads.item_rows, [reads.items.c.team_id == "T1"],
+                                order_by=(reads.items.c.seq,), with_latest=True)
+        assert [(i.number, [o.role.name for o in i.owners], i.latest.text) for i in rows] == [
+            (str(n), [f"Role {n % 3}", "Cabinet Member"], f"Position {n}") for n in range(1, 8)]
+    finally:
+        await db.dispose()
