@@ -73,7 +73,8 @@ def main(argv: list[str]) -> int:
         for path in argv[argv.index("--from-json") + 1:]:
             results.append((Path(path).stem, json.loads(Path(path).read_text()), 0.0))
     else:
-        for script, extra in (("latency.py", latency_args), ("delivery_bench.py", ["--quick"] if quick else [])):
+        for script, extra in (("latency.py", latency_args), ("delivery_bench.py", ["--quick"] if quick else []),
+                              ("reminders_bench.py", ["--scale", "2x10x100"] if quick else [])):
             if not (ROOT / "bench" / script).exists():
                 continue
             rows, seconds = run(script, extra)
@@ -89,7 +90,8 @@ def main(argv: list[str]) -> int:
         "Rerun: `make bench` (about 30 minutes the first time, while the 100,000-item data set is loaded "
         "through the import service and cached under `bench/.cache` and as a PostgreSQL template database; "
         "later runs copy it). Each script also runs alone: `.venv/bin/python bench/latency.py --help`, "
-        "`.venv/bin/python bench/delivery_bench.py --help`, `.venv/bin/python bench/import_accuracy.py`.",
+        "`.venv/bin/python bench/delivery_bench.py --help`, `.venv/bin/python bench/reminders_bench.py --help`, "
+        "`.venv/bin/python bench/import_accuracy.py`.",
         "",
         "How each number is taken is in the docstring at the top of its script. Query plans are checked by "
         "the test suite (`tests/test_query_plans.py`), not here.",
