@@ -133,17 +133,18 @@ def committees_for(conn: Connection, team_id: str, channel_id: str | None, commi
     by id when given (a More button), else the one bound to the channel."""
     if committee_id is not None:
         row = conn.execute(_COMMITTEE_BY_ID, {"id": committee_id, "team_id": team_id}).first()
-    elif channel_id:
-        row = conn.execute(_COMMITTEE_BY_CHANNEL, {"team_id": team_id, "channel_id": channel_id}).first()
-    else:
-        row = None
-    if row is not None or committee_id is not None:
         return (CommitteeRow(*row) if row is not None else None), []
+    here = committee_for_channel(conn, team_id, channel_id)
+    if here is not None:
+        return here, []
     return None, [CommitteeRow(*r) for r in conn.execute(_COMMITTEES_OF, {"team_id": team_id})]
 
 
 def committee_for_channel(conn: Connection, team_id: str, channel_id: str | None) -> CommitteeRow | None:
-    return committees_for(conn, team_id, channel_id)[0] if channel_id else None
+    if not channel_id:
+        return None
+    row = conn.execute(_COMMITTEE_BY_CHANNEL, {"team_id": team_id, "channel_id": channel_id}).first()
+    return CommitteeRow(*row) if row is not None else None
 
 
 def item_rows(conn: Connection, where, *, order_by=(), offset: int = 0, limit: int | None = None,

@@ -303,22 +303,34 @@ async def _add_position(db: Database, ctx: Ctx, ref_text: str, ch: ItemChanges):
     row has its owners' holders (who may update it, whose Home tabs change), and the writes
     are three inserts and an update, as apply_changes would make them."""
     item = await find(db, ctx, ref_text)
-    text = _position_text(ch, item)
+    changes = [Change("position", None, _position_text(ch, item))]
     async with db.session() as s, s.begin():
         await require_can_update(s, ctx, item)
-        author = await ctx.directory.display_name(ctx.user_id)
-        position = Position(item_id=item.id, text=text, as_of=ctx.today, author_user_id=ctx.user_id,
-                            author_name=author, source="slack", created_at=ctx.now)
-        s.add(position)
-        audit.record(s, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="item", entity_id=item.id,
-                     action="update", before={}, after={"position": text})
+        position = await _record(s, ctx, item.id, changes)
         await s.execute(update_(Item).where(Item.id == item.id).values(updated_at=ctx.now))
         await s.flush()
         from bot.services.home import queue_home_refresh  # imported here: home builds on this module
         await queue_home_refresh(s, ctx.team_id, [h.user_id for o in item.owners for h in o.role.current_holders],
                                  ctx.now, tz=ctx.tz)
-    item.latest = reads.PositionRow(position.id, item.id, text, ctx.today, ctx.user_id, author, "slack")
-    return item, [Change("position", None, text)], item.latest
+    item.latest = reads.PositionRow(position.id, item.id, position.text, position.as_of, position.author_user_id,
+                                    position.author_name, position.source)
+    return item, changes, item.latest
+
+
+async def _record(session: AsyncSession, ctx: Ctx, item_id: int, changes: list[Change]) -> Position | None:
+    """What every edit writes beside the item itself: the new position, when there is one, and
+    one audit event for the whole edit. Returns the position."""
+    position = None
+    text = next((c.after for c in changes if c.field == "position"), None)
+    if text:
+        author = await ctx.directory.display_name(ctx.user_id)
+        position = Position(item_id=item_id, text=text, as_of=ctx.today, author_user_id=ctx.user_id,
+                            author_name=author, source="slack", created_at=ctx.now)
+        session.add(position)
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="item", entity_id=item_id,
+                 action="update", before={c.field: c.before for c in changes if c.field != "position"},
+                 after={c.field: c.after for c in changes})
+    return position
 
 
 async def require_can_update(session: AsyncSession, ctx: Ctx, item) -> None:
@@ -404,14 +416,8 @@ async def apply_changes(session: AsyncSession, ctx: Ctx, item: Item, ch: ItemCha
         await session.flush()
         for n, role in enumerate(new_roles):
             item.owners.append(ItemOwner(role_id=role.id, ordinal=n, role=role))
-    if position_text:
-        author = await ctx.directory.display_name(ctx.user_id)
-        session.add(Position(item_id=item.id, text=position_text, as_of=ctx.today, author_user_id=ctx.user_id,
-                             author_name=author, source="slack", created_at=ctx.now))
     item.updated_at = ctx.now
-    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="item", entity_id=item.id,
-                 action="update", before={c.field: c.before for c in changes if c.field != "position"},
-                 after={c.field: c.after for c in changes})
+    await _record(session, ctx, item.id, changes)
     await session.flush()
     from bot.services.home import refresh_item_owners  # imported here: home builds on this module
     await refresh_item_owners(session, ctx, item, home_roles)
