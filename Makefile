@@ -16,8 +16,10 @@ install: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(VENV)/bin/scrutineer
 
-# The whole suite: SQLite always, and PostgreSQL when it runs on 127.0.0.1:5432.
+# Lint (ruff: pyflakes and import order), then the whole suite: SQLite always, and
+# PostgreSQL when it runs on 127.0.0.1:5432.
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 # Speed, memory and scale against a bare Bolt app; writes BENCHMARKS.md (see bench/).

@@ -4,7 +4,7 @@
 
 Default scale (issue 5): 100 workspaces x 10 committees x 100 recommendations and
 actions = 100,000 items, 3 positions each with their audit events, 1,000 role holders.
-Items go in through the real import service (bot.services.importer.import_items), one
+Items go in through the real import service (bot.services.imports.import_items), one
 review per committee imported three times with a later position each time, as a
 committee's officer would over three meetings. Committees and role holders are set up
 the way the demo does it (rows plus audit events), since /scrutiny setup needs Slack.
@@ -33,7 +33,7 @@ from bot.db import Database  # noqa: E402
 from bot.importing import ImportedItem  # noqa: E402
 from bot.services import audit  # noqa: E402
 from bot.services.committees import get_or_create_role  # noqa: E402
-from bot.services.importer import import_items  # noqa: E402
+from bot.services.imports import import_items  # noqa: E402
 from models.queries import ensure_workspace  # noqa: E402
 from models.tables import Committee, RoleHolder  # noqa: E402
 

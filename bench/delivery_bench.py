@@ -11,19 +11,19 @@ Run on SQLite (a temp file) and on the local PostgreSQL (a database of its own,
 bench_delivery_<pid>, created and dropped here; skipped, saying why, when it can't be
 reached: SCRUTINEER_BENCH_PG, default postgresql://postgres@127.0.0.1:5432/test, is where
 it connects to create it). Everything goes through the real service code against the fake
-Slack Web API (bot/local_slack.py) on 127.0.0.1; nothing here stands in for the app.
+Slack Web API (bot/offline/local_slack.py) on 127.0.0.1; nothing here stands in for the app.
 
 (a) The digest. A committee with 1,000 items is set up through the services behind the
 commands its officers would use: the channel bound (/scrutiny setup), the chair, the officer
 and 20 owning roles mapped (/scrutiny role), 950 recommendations imported
-(bot.services.importer) with owners, due dates (a third overdue), statuses and a position
+(bot.services.imports) with owners, due dates (a third overdue), statuses and a position
 each, a previous meeting held and closed, newer positions for a third of the items imported
 after it, 50 items updated by the officer (status and position,
 bot.services.items.apply_changes), then a meeting scheduled, 10 decisions and 50 actions
 arising recorded (/meeting decision, /meeting action) and the meeting closed (/meeting
 close). Timed: what closing the meeting does to build the channel's digest —
 bot.services.meetings.build_digest in a fresh session, then
-bot.digest.meeting_digest(...).payload(), the Block Kit message the outbox stores — and the
+bot.slack_ui.meetings.meeting_digest(...).payload(), the Block Kit message the outbox stores — and the
 same plus every owner's DM (owner_digest), which closing also builds. Median and max of
 --runs runs after one warm-up run (reported as "first run"), with what the process made
 before them frozen out of the cyclic garbage collector, as `scrutineer serve` does once
@@ -103,23 +103,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from results import row  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 
-from bot import digest as render  # noqa: E402
-from results import row  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.core.dates import long_date  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.delivery.dispatcher import METADATA_EVENT  # noqa: E402
-from bot.directory import Directory  # noqa: E402
 from bot.importing import ImportedItem  # noqa: E402
-from bot.local_slack import LocalSlack  # noqa: E402
+from bot.offline.local_slack import LocalSlack  # noqa: E402
 from bot.scheduled import build_worker, run_scheduled  # noqa: E402
 from bot.services import items as item_service  # noqa: E402
 from bot.services import letters, meetings  # noqa: E402
 from bot.services.committees import Holder, assign_role, setup_committee  # noqa: E402
 from bot.services.context import Ctx  # noqa: E402
-from bot.services.importer import import_items  # noqa: E402
+from bot.services.directory import Directory  # noqa: E402
+from bot.services.imports import import_items  # noqa: E402
+from bot.slack_ui import letters as letters_ui  # noqa: E402
+from bot.slack_ui import meetings as render  # noqa: E402
 from models.delivery import OutboxMessage  # noqa: E402
 from models.meetings import LetterRecipient, Meeting  # noqa: E402
 from models.queries import committee_by_code  # noqa: E402
@@ -156,10 +158,6 @@ def owner_user(k: int) -> str:
 
 def contact_user(n: int) -> str:
     return f"UC{n:04d}"
-
-
-def long_date(d: date) -> str:
-    return f"{d.day} {d:%B %Y}"
 
 
 # ---- the committee, through the services ------------------------------------------------
@@ -247,7 +245,8 @@ class Setup:
             ctx = self.ctx(OFFICER, self.previous_start - timedelta(days=7))
             await meetings.schedule(s, ctx, self.when(self.previous_start))
         async with self.db.session() as s, s.begin():
-            await meetings.close(s, self.ctx(OFFICER, self.previous_start + timedelta(hours=2, minutes=10)))
+            await meetings.close(s, self.ctx(OFFICER, self.previous_start + timedelta(hours=2, minutes=10)),
+                                 render=render)
         # Between meetings the officer records progress on some items.
         at = self.previous_start + timedelta(days=20)
         async with self.db.session() as s, s.begin():
@@ -276,7 +275,7 @@ class Setup:
                     f"Report on {TOPICS[n % len(TOPICS)]} in ward {n} owner \"{role_name(n % OWNER_ROLES)}\" "
                     f"due {long_date(due)}")
         async with self.db.session() as s, s.begin():
-            closed = await meetings.close(s, self.ctx(CHAIR, self.closed_at))
+            closed = await meetings.close(s, self.ctx(CHAIR, self.closed_at), render=render)
         async with self.db.session() as s:
             counts = {
                 "items": await s.scalar(select(func.count()).select_from(Item)),
@@ -504,7 +503,7 @@ async def queue_letter(setup: Setup, greeting: str = "Dear colleagues,") -> tupl
         committee = await committee_by_code(s, TEAM, CODE)
         meeting = await s.get(Meeting, setup.meeting_id)
         text = (await letters.compose(s, ctx, committee, meeting)).replace("Dear colleagues,", greeting, 1)
-        letter, sent = await letters.send_letter(s, ctx, committee, meeting, text)
+        letter, sent = await letters.send_letter(s, ctx, committee, meeting, text, render=letters_ui)
         assert sent
         letter_id = letter.id
     seconds = time.perf_counter() - started

@@ -5,7 +5,7 @@
 
 For each store: the data set from bench/data.py (100 workspaces x 10 committees x 100
 items by default, loaded once and copied per run), the fake Slack Web API
-(bot/local_slack.py) on 127.0.0.1, `scrutineer serve` as its own process, and the floor,
+(bot/offline/local_slack.py) on 127.0.0.1, `scrutineer serve` as its own process, and the floor,
 bench/floor_app.py, a Bolt app that only acknowledges, served the same way. Each command
 is sent as Slack sends it (form body, signed) to both, request for request: the same
 requests in alternating rounds (floor, Scrutineer, Scrutineer, floor, …) so drift in
@@ -45,8 +45,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import data  # noqa: E402
 from results import row  # noqa: E402
-from bot import slack_payloads as payloads  # noqa: E402
-from bot.local_slack import LocalSlack  # noqa: E402
+
+from bot.offline import slack_payloads as payloads  # noqa: E402
+from bot.offline.local_slack import LocalSlack  # noqa: E402
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"

@@ -17,8 +17,8 @@ import asyncio
 import json
 import sys
 from datetime import datetime, time, timezone
-from time import perf_counter
 from pathlib import Path
+from time import perf_counter
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -26,10 +26,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import data  # noqa: E402
 from results import row  # noqa: E402
+
 from bot.config import Settings, normalise_database_url  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.services.reminders import queue_reminders  # noqa: E402
-
+from bot.slack_ui import reminders as reminders_ui  # noqa: E402
 
 
 async def working_morning(db: Database) -> datetime:
@@ -37,7 +38,7 @@ async def working_morning(db: Database) -> datetime:
     working day after it."""
     from sqlalchemy import func, select
 
-    from bot.workdays import next_working_day
+    from bot.core.workdays import next_working_day
     from models.tables import Item
 
     async with db.session() as s:
@@ -54,7 +55,7 @@ async def one_store(store: str, workspaces: int, committees: int, items: int) ->
         now = await working_morning(db)
         started = perf_counter()
         async with db.session() as s, s.begin():
-            queued = await queue_reminders(s, now, Settings())
+            queued = await queue_reminders(s, now, Settings(), render=reminders_ui)
         seconds = perf_counter() - started
     finally:
         await db.dispose()

@@ -12,12 +12,13 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.core.errors import UserError
 from bot.db import Database
-from bot.directory import Directory
-from bot.render import Message, Section
 from bot.services.context import Ctx
+from bot.services.directory import Directory
 from bot.services.events import remember_event
-from bot.services.errors import UserError
+from bot.slack_ui.blocks import Message, Section
+from handlers.boundary import well_formed
 
 log = logging.getLogger("scrutineer")
 
@@ -34,11 +35,27 @@ class Deps:
     directory: Directory
     clock: Callable[[], datetime] = field(default=utc_now)
 
-    def ctx(self, context, channel_id: str | None | type(...) = ...) -> Ctx:
-        return Ctx(team_id=context.team_id or context.enterprise_id or "",
-                   user_id=context.user_id,
-                   channel_id=context.channel_id if channel_id is ... else channel_id,
+    def ctx(self, context, body: dict) -> Ctx:
+        return Ctx(team_id=signed_team(body) or context.enterprise_id or "",
+                   user_id=context.user_id, channel_id=context.channel_id,
                    now=self.clock(), tz=self.settings.tz, directory=self.directory)
+
+
+def signed_team(body: dict) -> str | None:
+    """The workspace Slack sent this request for: the team Slack names at the top of the body
+    (or the acting person's team), never one named inside a view, which Bolt would prefer
+    (`view.app_installed_team_id`) and which must not let one workspace act on another's rows."""
+    team = body.get("team")
+    if isinstance(team, dict) and isinstance(team.get("id"), str):
+        return team["id"]
+    if isinstance(team, str):
+        return team
+    if isinstance(body.get("team_id"), str):
+        return body["team_id"]
+    user = body.get("user")
+    if isinstance(user, dict) and isinstance(user.get("team_id"), str):
+        return user["team_id"]
+    return None
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -63,7 +80,8 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
                    process_before_response=True,
                    # Our own /healthz answers for liveness; Bolt's url_verification stays on.
                    raise_error_for_unhandled_request=False)
-    handlers.register(app, deps)
+
+    app.middleware(well_formed)
 
     @app.middleware
     async def once_per_event(body, next):
@@ -73,6 +91,28 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
             if not await remember_event(db, body["event_id"], body.get("team_id") or "", clock()):
                 return BoltResponse(status=200, body="")
         await next()
+
+    @app.middleware
+    async def once_per_request(req, body, next):
+        """A signed command, button or form acts once: the same signature sent again within
+        Slack's five-minute window (a replay) is acknowledged and does nothing. (Events are
+        handled once by their event_id above; Socket Mode requests carry no signature.)"""
+        signature = (req.headers.get("x-slack-signature") or [""])[0]
+        if signature and body.get("type") != "event_callback":
+            if not await remember_event(db, "sig:" + signature[-58:], signed_team(body) or "", clock()):
+                log.warning("Replayed request ignored (%s)", body.get("type") or body.get("command"))
+                return BoltResponse(status=200, body="")
+        await next()
+
+    @app.middleware
+    async def request_context(context, body, next):
+        """What a listener may name besides Slack's own arguments: `ctx`, `db`, `settings`."""
+        context["ctx"] = deps.ctx(context, body)
+        context["db"] = db
+        context["settings"] = settings
+        await next()
+
+    handlers.register(app)
 
     @app.error
     async def polite_errors(error, body, respond, logger, response):

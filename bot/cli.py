@@ -11,6 +11,10 @@ from pathlib import Path
 
 from bot.config import Settings
 
+log = logging.getLogger("scrutineer")
+CLI_PARSE_TIMEOUT = 60.0   # seconds `scrutineer import` may take to read a paper (the server allows 20)
+CLI_MAX_FILE = 100 * 1024 * 1024   # bytes of it read at most (the server downloads 20 MB at most)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scrutineer", description=(
@@ -33,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--team", help="Slack team ID (needed only when the database serves several workspaces)")
     imp.add_argument("--dry-run", action="store_true", help="show what would be imported; store nothing")
     imp.add_argument("--json", action="store_true", help="print the items found as JSON")
+    imp.add_argument("--columns", help='which column is which, overriding the importer\'s reading, '
+                     'e.g. "owner=Lead Officer,due=Target date" (roles: number, text, owner, due, '
+                     'revised, status, rag, position, ignore)')
     exp = sub.add_parser("export", help="write the \"Position on recommendations\" paper to a file")
     exp.add_argument("--committee", required=True, help="committee code, e.g. cyp")
     exp.add_argument("--review", help="review code, e.g. sg2010 (default: the committee's recommendations)")
@@ -53,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cmd, args.demo, args.user, args.channel = "console", True, None, None
     if cmd == "console":
-        from bot.console import run_console
+        from bot.offline.console import run_console
         logging.getLogger().setLevel(logging.WARNING)
         run_console(settings, demo=args.demo, user=args.user, channel=args.channel)
         return 0
@@ -71,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run_slack(settings: Settings, mode: str) -> int:
-    from bot import dates
     from bot.app import build_app
+    from bot.core import dates
     from bot.db import Database
     from bot.scheduled import build_worker
     from bot.server import serve_http, serve_socket
@@ -85,34 +92,60 @@ async def _run_slack(settings: Settings, mode: str) -> int:
         print(f"scrutineer {mode}: set {' and '.join(missing)} first (see README).", file=sys.stderr)
         return 2
     db = Database(settings.database_url)
-    await db.upgrade()
-    dates.warm()  # heavy imports now, not during someone's first command
-    app, deps = build_app(settings, db)
-    worker = build_worker(settings, db, deps.clock) if settings.worker else None
-    # What exists now (modules, the app) lives as long as the process: keep it out of the cyclic
-    # collector's full passes, each of which would otherwise walk all of it and stall whatever
-    # request is running (~0.1 s here, every few hundred requests).
-    gc.collect()
-    gc.freeze()
+
+    async def prepare():
+        await upgrade_when_reachable(db)
+        dates.warm()  # heavy imports now, not during someone's first command
+        app, deps = build_app(settings, db)
+        worker = build_worker(settings, db, deps.clock) if settings.worker else None
+        # What exists now (modules, the app) lives as long as the process: keep it out of the
+        # cyclic collector's full passes, each of which would otherwise walk all of it and stall
+        # whatever request is running.
+        gc.collect()
+        gc.freeze()
+        return app, worker
+
     if mode == "serve":
-        await serve_http(app, db, settings.port, worker=worker)
+        await serve_http(prepare, db, settings.port, settings.host, signing_secret=settings.signing_secret)
     else:
+        app, worker = await prepare()
         await serve_socket(app, settings.app_token, worker=worker)
     return 0
+
+
+async def upgrade_when_reachable(db, *, first_wait: float = 0.5, longest_wait: float = 30.0) -> None:
+    """Bring the schema up to date, waiting (with backoff) while the database can't be reached:
+    a replica started during a database outage keeps trying instead of exiting."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    wait = first_wait
+    while True:
+        try:
+            await db.upgrade()
+            return
+        except (OSError, OperationalError, InterfaceError, DBAPIError, asyncio.TimeoutError) as e:
+            log.warning("Database not reachable (%s); trying again in %.0f s", str(e).splitlines()[0][:200], wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, longest_wait)
 
 
 async def _import(settings: Settings, args) -> int:
     from datetime import datetime, timezone
 
-    from bot import dates
-    from bot.importing import PaperFormatError, parse_paper
+    from bot.core import dates
+    from bot.importing import PaperFormatError
+    from bot.importing.sandbox import parse_in_sandbox
 
     now = datetime.now(timezone.utc)
     today = now.astimezone(settings.tz).date()
     try:
-        content = Path(args.path).read_bytes()
+        with open(args.path, "rb") as f:
+            content = f.read(CLI_MAX_FILE + 1)
     except OSError as e:
         print(f"Can't read {args.path}: {e.strerror}.", file=sys.stderr)
+        return 2
+    if len(content) > CLI_MAX_FILE:
+        print(f"{args.path} is too large to import ({CLI_MAX_FILE // 1024 // 1024} MB at most).", file=sys.stderr)
         return 2
     agreed = None
     if args.agreed:
@@ -121,30 +154,53 @@ async def _import(settings: Settings, args) -> int:
             print(f"Can't read --agreed “{args.agreed}” as a date. {dates.DATE_EXAMPLES}", file=sys.stderr)
             return 2
     try:
-        paper = parse_paper(content, filename=args.path, fmt=args.format, today=today)
+        # In a separate process, limited in time and memory: a hostile file is one line and exit 2.
+        paper = await parse_in_sandbox(content, args.path, today, fmt=args.format, timeout=CLI_PARSE_TIMEOUT,
+                                       columns=getattr(args, "columns", None))
     except PaperFormatError as e:
-        print(str(e), file=sys.stderr)
+        print(str(e).splitlines()[0] if str(e) else "I couldn't read that paper.", file=sys.stderr)
         return 2
     for problem in paper.problems:
         print(f"warning: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps([i.as_json() for i in paper.items], indent=2, ensure_ascii=False))
     elif args.dry_run:
+        _print_reading(paper)
         for i in paper.items:
-            print(f"rec-{i.number}: {i.text[:70]} | owners: {'; '.join(i.owners) or '-'} | due: {i.due or '-'}"
-                  f" | status: {i.status or '-'}")
+            print(f"rec-{i.number}: {i.text[:70].replace(chr(10), ' ')} | owners: {'; '.join(i.owners) or '-'} | due: {i.due or '-'}"
+                  f" | status: {i.status or '-'}" + (f" | CHECK: {'; '.join(i.flags)}" if i.flags else ""))
     if args.dry_run:
-        print(f"{len(paper.items)} items found; nothing stored (dry run).", file=sys.stderr)
+        await _compare_with_database(settings, args, paper, now, agreed)
+        n = len(paper.items)
+        print(f"{n} item{'' if n == 1 else 's'} found; nothing stored (dry run).", file=sys.stderr)
         return 0
     return await _store_import(settings, args, paper, now, agreed)
+
+
+def _print_reading(paper) -> None:
+    """How the importer read the paper's columns, and how sure it is (the dry run's preview)."""
+    if paper.columns:
+        print("Columns:")
+        for c in paper.columns:
+            how = {"heading": "by its heading", "contents": "by what its cells hold",
+                   "officer": "as you said"}.get(c["how"], c["how"])
+            print(f"  {c['column']}. {c['heading'] or '(no heading)'} -> {c['role']} "
+                  f"({how}, {round(100 * c['confidence'])}% sure)")
+    else:
+        print("Columns: none (the paper is not a table; items read by their numbering)")
+    print(f"Confidence: {round(100 * paper.confidence)}%"
+          + ("" if paper.confidence >= 0.8 else " - please check, and use --columns to correct"))
+    unsure = sum(1 for i in paper.items if i.flags)
+    if unsure:
+        print(f"{unsure} item(s) to check (marked CHECK)")
 
 
 async def _store_import(settings, args, paper, now, agreed) -> int:
     from sqlalchemy import select
 
+    from bot.core.errors import UserError
     from bot.db import Database
-    from bot.services.errors import UserError
-    from bot.services.importer import import_items
+    from bot.services.imports import import_items
     from models.tables import Workspace
 
     db = Database(settings.database_url)
@@ -174,15 +230,63 @@ async def _store_import(settings, args, paper, now, agreed) -> int:
         await db.dispose()
 
 
+async def _compare_with_database(settings, args, paper, now, agreed) -> None:
+    """`import --dry-run`: what importing would change in the database, with every conflict (a
+    field changed both in the paper and in Scrutineer since the last import, where Scrutineer's
+    value would be kept). Nothing is written; a SQLite file that isn't there is not made."""
+    from sqlalchemy import select
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.core.errors import UserError
+    from bot.db import Database
+    from bot.services.imports import import_items
+    from models.tables import Workspace
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and (url.database in (None, "", ":memory:")
+                                               or not Path(url.database).exists()):
+        return
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        async with db.session() as s:
+            team = args.team
+            if not team:
+                teams = list(await s.scalars(select(Workspace.team_id)))
+                if len(teams) != 1:
+                    raise UserError("no workspace in the database yet." if not teams else
+                                    f"{len(teams)} workspaces in the database: say which with --team.")
+                team = teams[0]
+            report = await import_items(
+                s, team_id=team, committee_code=args.committee, review_code=args.review, items=paper.items,
+                actor="cli", now=now, title=args.title or paper.title, agreed_on=agreed,
+                as_of=paper.paper_date, source=Path(args.path).name, dry_run=True)
+    except UserError as e:
+        print(f"warning: not compared with the database: {e.message}", file=sys.stderr)
+        return
+    except (OSError, SQLAlchemyError) as e:
+        print(f"warning: couldn't compare with the database ({str(e).splitlines()[0][:200]})", file=sys.stderr)
+        return
+    finally:
+        await db.dispose()
+    out = sys.stderr if args.json else sys.stdout
+    print(f"If imported: {report.counts()}", file=out)
+    if report.conflicts:
+        print(f"{report.conflicts_heading()}:", file=out)
+        for conflict in report.conflicts:
+            print(f"  conflict: {conflict.describe()}", file=out)
+
+
 async def _export(settings: Settings, args) -> int:
     """`scrutineer export`: the position paper from the database into a file."""
     from datetime import datetime, timezone
 
     from sqlalchemy import select
 
+    from bot.core.errors import UserError
     from bot.db import Database
     from bot.export import FORMATS, build_position_paper, render
-    from bot.services.errors import UserError
     from models.tables import Workspace
 
     fmt = args.format

@@ -36,6 +36,7 @@ class Settings:
     signing_secret: str | None = None
     app_token: str | None = None
     slack_api_url: str | None = None
+    host: str = "127.0.0.1"        # `scrutineer serve` listens here (0.0.0.0 in a container)
     port: int = 3000
     tz_name: str = "Europe/London"
     admins: frozenset[str] = field(default_factory=frozenset)
@@ -61,6 +62,7 @@ class Settings:
             signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             app_token=env.get("SLACK_APP_TOKEN") or None,
             slack_api_url=api_url,
+            host=(env.get("HOST") or "127.0.0.1").strip(),
             port=int(env.get("PORT") or 3000),
             tz_name=env.get("SCRUTINEER_TZ") or "Europe/London",
             admins=frozenset(a.strip() for a in (env.get("SCRUTINEER_ADMINS") or "").split(",") if a.strip()),

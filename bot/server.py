@@ -3,30 +3,85 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from typing import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 
 from bot.db import Database
+from handlers.boundary import shape_problem
 
 log = logging.getLogger("scrutineer")
 
+HEALTH_TIMEOUT = 2.0   # a load balancer must hear "unhealthy" quickly, even from a black-holed database
 
-def web_app(app: AsyncApp, db: Database) -> web.Application:
-    """POST /slack/events for commands, interactions and events; GET /healthz."""
+
+def is_signed_by_slack(verifier: SignatureVerifier | None, body: bytes, headers) -> bool:
+    """Slack's signature over this body, checked before anything in the body is read or used.
+    Anything odd (a timestamp that is not a whole number, a missing header, a body that is not
+    UTF-8) is simply not signed."""
+    if verifier is None:
+        return True   # Socket Mode and tests without a secret: Bolt has nothing to check either
+    try:
+        timestamp = headers.get("X-Slack-Request-Timestamp", "")
+        signature = headers.get("X-Slack-Signature", "")
+        if not timestamp.isdigit() or not signature:
+            return False
+        return verifier.is_valid(body.decode("utf-8"), timestamp, signature)
+    except Exception:
+        return False
+
+
+def web_app(app: AsyncApp | Callable[[], AsyncApp | None], db: Database, *,
+            signing_secret: str | None = None) -> web.Application:
+    """POST /slack/events for commands, interactions and events; GET /healthz.
+
+    A request that Slack did not sign is answered 401 here, before Bolt parses it: nothing in an
+    unverified body (a response_url, a trigger_id, a file URL) is ever used. `app` may be a
+    function giving the app once it is ready (None while the database is not yet reachable)."""
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+    current = (lambda: app) if isinstance(app, AsyncApp) else app
 
     async def slack_events(request: web.Request) -> web.Response:
         try:
+            body = await request.read()
+        except (ConnectionResetError, asyncio.IncompleteReadError) as e:
+            # The client hung up mid-request: one line, not a traceback; nothing to answer.
+            log.info("Client went away before its request was read (%s)", type(e).__name__)
+            return web.Response(status=400)
+        if not is_signed_by_slack(verifier, body, request.headers):
+            return web.json_response({"ok": False, "error": "invalid signature"}, status=401)
+        try:
             bolt_request = await to_bolt_request(request)
-        except (ValueError, TypeError, AttributeError):  # not what Slack sends (payload=notjson, a JSON list)
+        except Exception as e:
+            # Signed but not what Slack sends (payload=notjson, a JSON list, absurd nesting, an
+            # empty list of actions): Bolt can't even read it, so there is nothing to answer.
+            log.warning("Refused a malformed request (%s)", type(e).__name__)
             return web.json_response({"ok": False, "error": "malformed request"}, status=400)
-        bolt_response = await app.async_dispatch(bolt_request)
+        problem = shape_problem(bolt_request.body)
+        if problem:
+            log.warning("Refused a malformed %s payload (%s)", bolt_request.body.get("type") or "command", problem)
+            return web.json_response({"ok": False, "error": "malformed request"}, status=400)
+        bolt_app = current()
+        if bolt_app is None:
+            return web.json_response({"ok": False, "error": "starting"}, status=503)
+        bolt_response = await bolt_app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_request: web.Request) -> web.Response:
-        if await db.healthy():
+        if current() is None:
+            return web.json_response({"ok": False, "error": "starting: waiting for the database"}, status=503)
+        started = time.monotonic()
+        try:
+            ok = await asyncio.wait_for(db.healthy(), HEALTH_TIMEOUT)
+        except asyncio.TimeoutError:
+            ok = False
+        if ok:
             return web.json_response({"ok": True})
+        log.warning("Health check: database unavailable (%.1f s)", time.monotonic() - started)
         return web.json_response({"ok": False, "error": "database unavailable"}, status=503)
 
     web_application = web.Application(client_max_size=1024 * 1024)
@@ -35,13 +90,19 @@ def web_app(app: AsyncApp, db: Database) -> web.Application:
     return web_application
 
 
-async def serve_http(app: AsyncApp, db: Database, port: int, host: str = "0.0.0.0", worker=None) -> None:
-    runner = web.AppRunner(web_app(app, db), access_log=None)
+async def serve_http(prepare: Callable[[], Awaitable[tuple[AsyncApp, object]]], db: Database, port: int,
+                     host: str = "127.0.0.1", *, signing_secret: str | None = None) -> None:
+    """Listen at once (health checks answer 503 until ready), then `prepare()` the app and its
+    worker, which waits for the database as long as it takes."""
+    ready: dict = {}
+    runner = web.AppRunner(web_app(lambda: ready.get("app"), db, signing_secret=signing_secret), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     log.info("Scrutineer listening on http://%s:%s/slack/events", host, port)
     try:
+        app, worker = await prepare()
+        ready["app"] = app
         await _run_with_worker(asyncio.Event().wait(), worker)
     finally:
         await runner.cleanup()

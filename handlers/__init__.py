@@ -1,17 +1,12 @@
-"""Slack listeners. Each stays thin: parse, authorise, call a service, render."""
-from handlers import actions, commands, events, views
-from handlers import letters
-from handlers import reminders
-from handlers import meetings
-from handlers import imports
+"""Slack listeners, one file per domain. Each listener is a named function that stays thin
+(parse, authorise, call a service, render); each file's `register` says what it listens to.
+
+Bolt passes a listener what it names: Slack's own arguments (ack, command, action, view,
+respond, client, ...) and what bot.app's middleware puts in the context: `ctx` (who is asking,
+where and when), `db` and `settings`."""
+from handlers import admin, home, imports, items, letters, meetings
 
 
-def register(app, deps) -> None:
-    commands.register(app, deps)
-    actions.register(app, deps)
-    views.register(app, deps)
-    events.register(app, deps)
-    letters.register(app, deps)
-    reminders.register(app, deps)
-    meetings.register(app, deps)
-    imports.register(app, deps)
+def register(app) -> None:
+    for domain in (items, admin, meetings, letters, imports, home):
+        domain.register(app)

@@ -1,6 +1,16 @@
 """SQLAlchemy models and the queries that read them."""
-from models.tables import (  # noqa: F401
-    AuditEvent, Base, Committee, Item, ItemOwner, Position, Review, Role, RoleHolder, Workspace,
-)
 from models.delivery import Lease, OutboxMessage, ProcessedEvent  # noqa: F401
+from models.imports import ImportBaseline  # noqa: F401
 from models.meetings import Agency, AgencyContact, Decision, Letter, LetterRecipient, Meeting  # noqa: F401
+from models.tables import (  # noqa: F401
+    AuditEvent,
+    Base,
+    Committee,
+    Item,
+    ItemOwner,
+    Position,
+    Review,
+    Role,
+    RoleHolder,
+    Workspace,
+)

@@ -23,8 +23,10 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # Set when an attempt starts and cleared when its outcome is recorded: if it is still
-    # set when the row is next claimed, the process died mid-send and Slack may have it.
+    # Set when an attempt starts (the row is claimed right before its send, never ahead of
+    # it) and cleared when a sure outcome is recorded: if it is still set when the row is
+    # next claimed, the process died mid-send, or Slack's answer was unclear, and Slack may
+    # have it. A row only read ahead by a dispatcher that died carries no mark at all.
     in_flight_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -34,11 +36,15 @@ class OutboxMessage(Base):
 
 
 class Lease(Base):
-    """A named lease held by one process until it expires (e.g. "dispatcher")."""
+    """A named lease held by one process until it expires (e.g. "dispatcher"). expires_at is
+    by the database's clock. generation goes up by one whenever the lease changes hands (or
+    is taken again after it ran out): a holder's claims and sends carry the generation it
+    took the lease with, so one that lost the lease can't act on it any more."""
     __tablename__ = "leases"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ProcessedEvent(Base):

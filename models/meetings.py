@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.tables import Base, UTCDateTime, Committee
+from models.tables import Base, Committee, UTCDateTime
 
 
 class Meeting(Base):

@@ -1,4 +1,6 @@
-"""Queries shared by the services."""
+"""Helpers for the write side (the ORM): a workspace made on first use, a committee loaded by
+its code to change it or import into it, the key a role name is matched by. What the Slack
+commands show is read through models/reads.py."""
 from __future__ import annotations
 
 import re
@@ -7,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import Committee, Role, RoleHolder, Workspace
+from models.tables import Committee, Workspace
 
 _FILLER = {"the", "of", "for", "and", "&", "amp"}
 
@@ -29,25 +31,6 @@ async def ensure_workspace(session: AsyncSession, team_id: str, now: datetime, n
     return ws
 
 
-async def committee_for_channel(session: AsyncSession, team_id: str, channel_id: str | None) -> Committee | None:
-    if not channel_id:
-        return None
-    return (await session.scalars(select(Committee).where(
-        Committee.team_id == team_id, Committee.channel_id == channel_id))).first()
-
-
 async def committee_by_code(session: AsyncSession, team_id: str, code: str) -> Committee | None:
     return (await session.scalars(select(Committee).where(
         Committee.team_id == team_id, Committee.code == code.lower()))).first()
-
-
-async def find_role(session: AsyncSession, team_id: str, name: str) -> Role | None:
-    return (await session.scalars(select(Role).where(
-        Role.team_id == team_id, Role.key == role_key(name)))).first()
-
-
-async def roles_held_by(session: AsyncSession, team_id: str, user_id: str) -> list[Role]:
-    return list((await session.scalars(
-        select(Role).join(RoleHolder, RoleHolder.role_id == Role.id).where(
-            Role.team_id == team_id, RoleHolder.user_id == user_id,
-            RoleHolder.ended_at.is_(None)))).unique())

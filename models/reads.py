@@ -1,22 +1,37 @@
-"""Read models for the commands people wait on (/actions, /position, the View and More
-buttons): plain rows filled by one or two Core queries, run through Database.read.
+"""The read models: the one place that answers the questions people ask (which committee is
+this channel's, which committees are there, which item does this ref name, a page of items,
+an item's positions), as plain rows filled by a few Core queries. Run through
+Database.read, or with in_session() inside a transaction that is about to change what it read.
 
 Loading ORM objects (an item, its committee, review, owners, their roles and holders,
 through selectin loads) cost 15-25 ms of Python per command where the database needed
 under one; these rows carry the same attributes the messages read (`ref`, `full_ref`,
-`owners[].role.current_holders`, ...), so a message renders either. Writes keep the ORM.
+`owners[].role.current_holders`, ...), so a message renders either. Writes keep the ORM:
+a writer looks a thing up here and loads the ORM object by the id it got back.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import Connection, and_, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import Committee, Item, ItemOwner, Position, Review, Role, RoleHolder
 
 committees, items, reviews = Committee.__table__, Item.__table__, Review.__table__
 owners, roles, holders, positions = ItemOwner.__table__, Role.__table__, RoleHolder.__table__, Position.__table__
+
+T = TypeVar("T")
+
+
+async def in_session(session: AsyncSession, fn: Callable[..., T], /, *args, **kwargs) -> T:
+    """fn(connection, *args, **kwargs), a read of this module, on the session's connection and in
+    its transaction: for a change that must see what it is about to change. (Unlike an ORM
+    query, a Core read doesn't flush the session first.)"""
+    return await session.run_sync(lambda s: fn(s.connection(), *args, **kwargs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +152,17 @@ def committees_for(conn: Connection, team_id: str, channel_id: str | None, commi
     here = committee_for_channel(conn, team_id, channel_id)
     if here is not None:
         return here, []
-    return None, [CommitteeRow(*r) for r in conn.execute(_COMMITTEES_OF, {"team_id": team_id})]
+    return None, committees_of(conn, team_id)
+
+
+def committees_of(conn: Connection, team_id: str) -> list[CommitteeRow]:
+    """Every committee of the workspace, by code (which of them a person may see is for the
+    rules to say)."""
+    return [CommitteeRow(*r) for r in conn.execute(_COMMITTEES_OF, {"team_id": team_id})]
 
 
 def committee_for_channel(conn: Connection, team_id: str, channel_id: str | None) -> CommitteeRow | None:
+    """The committee bound to the channel: the one look-up, for showing and for changing."""
     if not channel_id:
         return None
     row = conn.execute(_COMMITTEE_BY_CHANNEL, {"team_id": team_id, "channel_id": channel_id}).first()
@@ -148,12 +170,14 @@ def committee_for_channel(conn: Connection, team_id: str, channel_id: str | None
 
 
 def item_rows(conn: Connection, where, *, order_by=(), offset: int = 0, limit: int | None = None,
-              counted: bool = False, with_latest: bool = False) -> tuple[list[ItemRow], int]:
+              counted: bool = False, with_owners: bool = True, with_latest: bool = False
+              ) -> tuple[list[ItemRow], int]:
     """Items matching `where` (conditions on the items table) in `order_by` order, with their
-    committee, review and owners (roles and current holders), and their newest position when
-    `with_latest`; and, when `counted`, how many match in all (a window count, so the page
-    and its total come in one query). Owners and positions come in one query each, for the
-    whole page."""
+    committee and review, their owners (roles and current holders) unless not `with_owners`
+    (then `owners` is empty: for a look-up that only needs to know which item), and their
+    newest position when `with_latest`; and, when `counted`, how many match in all (a window
+    count, so the page and its total come in one query). Owners and positions come in one
+    query each, for the whole page."""
     cols = [*_ITEM_COLS, *_COMMITTEE_COLS, reviews.c.code, reviews.c.title]
     if counted:
         cols.append(func.count().over())
@@ -174,6 +198,16 @@ def item_rows(conn: Connection, where, *, order_by=(), offset: int = 0, limit: i
     if not found:
         return [], total
     ids = list(found)
+    if with_owners:
+        _add_owners(conn, found)
+    if with_latest:
+        for item_id, position in latest_positions(conn, ids).items():
+            found[item_id].latest = position
+    return list(found.values()), total
+
+
+def _add_owners(conn: Connection, found: dict[int, ItemRow]) -> None:
+    ids = list(found)
     owned: dict[int, dict[int, tuple[tuple, list[HolderRow]]]] = {i: {} for i in ids}  # item -> role -> (cols, holders)
     for start in range(0, len(ids), IDS_AT_ONCE):
         for item_id, role_id, role_name, role_kind, *holder in conn.execute(
@@ -183,10 +217,6 @@ def item_rows(conn: Connection, where, *, order_by=(), offset: int = 0, limit: i
                 role_holders.append(HolderRow(*holder))
     for item_id, item in found.items():
         item.owners = tuple(OwnerRow(cols[0], RoleRow(*cols, tuple(hs))) for cols, hs in owned[item_id].values())
-    if with_latest:
-        for item_id, position in latest_positions(conn, ids).items():
-            found[item_id].latest = position
-    return list(found.values()), total
 
 
 def count_items(conn: Connection, where) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.local_slack import LocalSlack
+from bot.offline.local_slack import LocalSlack
 from tests.harness import Clock, Harness
 
 PG_URL = os.environ.get("SCRUTINEER_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

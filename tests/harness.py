@@ -9,18 +9,18 @@ import asyncio
 import json
 import time
 import uuid
-from urllib.parse import parse_qs
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
 
-from bot import slack_payloads as payloads
 from bot.app import build_app
 from bot.config import Settings
 from bot.db import Database
-from bot.local_slack import Call, LocalSlack
+from bot.offline import slack_payloads as payloads
+from bot.offline.local_slack import Call, LocalSlack
 from bot.server import web_app
 
 SECRET = "test-signing-secret"
@@ -103,7 +103,7 @@ class Harness:
     async def start(self) -> None:
         await self.db.upgrade()
         self.app, self.deps = build_app(self.settings, self.db, clock=self.clock)
-        self.runner = web.AppRunner(web_app(self.app, self.db))
+        self.runner = web.AppRunner(web_app(self.app, self.db, signing_secret=self.settings.signing_secret))
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()

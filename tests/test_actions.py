@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.importing import ImportedItem
 from bot.services.committees import get_or_create_role
-from bot.services.importer import import_items
+from bot.services.imports import import_items
 from bot.services.items import ItemFilter, create_action
 from models.queries import committee_by_code
 from models.tables import AuditEvent, Committee, Item, Review, Role, RoleHolder

@@ -14,13 +14,13 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot import slack_payloads as payloads
-from models.delivery import ProcessedEvent
 from bot.app import build_app
 from bot.db import Database
 from bot.importing import ImportedItem
+from bot.offline import slack_payloads as payloads
 from bot.server import web_app
-from bot.services.importer import import_items
+from bot.services.imports import import_items
+from models.delivery import ProcessedEvent
 from models.tables import AuditEvent, Committee, Item, Position, Role, RoleHolder, Workspace
 from tests.conftest import NOW
 
@@ -177,7 +177,7 @@ async def test_role_mapping_hands_over_and_keeps_history(harness):
 
     r = await harness.command("/scrutiny", "roles", user="UADMIN", channel="CCYP")
     assert r.ephemeral
-    line = next(l for l in r.visible.splitlines() if "Chairman of the ESCB" in l)
+    line = next(ln for ln in r.visible.splitlines() if "Chairman of the ESCB" in ln)
     assert "<@UDAVE>" in line and "previously <@UCAROL>" in line
 
 

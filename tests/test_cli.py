@@ -17,10 +17,10 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
-from bot import slack_payloads as payloads
 from bot.db import Database
-from bot.demo import SG2010
-from bot.local_slack import LocalSlack
+from bot.offline import slack_payloads as payloads
+from bot.offline.demo import SG2010
+from bot.offline.local_slack import LocalSlack
 from models.queries import ensure_workspace
 from models.tables import AuditEvent, Committee, Item, Position, Review, Role, RoleHolder, Workspace
 from tests.conftest import populate_slack
@@ -144,7 +144,7 @@ async def test_csv_import_is_idempotent_and_appends_positions(harness, database_
     result = await asyncio.to_thread(_import_csv, csv_path, database_url, "--title", "Safeguarding 2026",
                                      "--agreed", "3/6/2026")
     assert result.returncode == 0, result.stderr
-    assert "3 new, 0 updated, 0 unchanged, 2 positions added" in result.stdout
+    assert "sg2026: 3 new items, 2 positions added" in result.stdout
     items = await _items(db)
     assert sorted(items) == ["1", "2", "3"]
     one = items["1"]
@@ -167,7 +167,7 @@ async def test_csv_import_is_idempotent_and_appends_positions(harness, database_
     # The same file again adds nothing.
     result = await asyncio.to_thread(_import_csv, csv_path, database_url)
     assert result.returncode == 0, result.stderr
-    assert "0 new, 0 updated, 3 unchanged, 0 positions added" in result.stdout
+    assert "sg2026: nothing changed (3 items unchanged)" in result.stdout
     assert await counts(database_url) == before
 
     # A changed file updates fields and appends a position, keeping the old one.
@@ -179,7 +179,7 @@ async def test_csv_import_is_idempotent_and_appends_positions(harness, database_
     write_csv(csv_path, [tuple(r) for r in changed])
     result = await asyncio.to_thread(_import_csv, csv_path, database_url)
     assert result.returncode == 0, result.stderr
-    assert "0 new, 2 updated, 1 unchanged, 1 positions added" in result.stdout
+    assert "sg2026: 2 items updated, 1 unchanged, 1 position added" in result.stdout
     items = await _items(db)
     assert len(items) == 3
     one = items["1"]
@@ -300,9 +300,12 @@ async def test_serve_answers_healthz_and_a_signed_command(tmp_path):
                 try:
                     async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
                         health = (resp.status, await resp.json())
+                    if health[0] == 200:
                         break
+                    assert health[0] == 503, health   # listening, still upgrading the schema
                 except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
+                    pass
+                await asyncio.sleep(0.1)
             assert health == (200, {"ok": True}), f"no /healthz within 10 s (exit {proc.returncode})"
 
             # A signed slash command goes through the real process end to end.
@@ -336,3 +339,37 @@ def test_serve_without_tokens_exits_2(tmp_path):
     line = one_clear_line(result.stderr)
     assert "SLACK_BOT_TOKEN" in line and "SLACK_SIGNING_SECRET" in line
     assert not (tmp_path / "none.db").exists()
+
+
+async def test_serve_started_during_a_database_outage_waits_for_it(tmp_path):
+    """A replica started while the database refuses connections stays up, reports 503 on
+    /healthz and refuses Slack's requests with 503, instead of exiting with a traceback."""
+    port = _free_port()
+    env = cli_env("postgresql://postgres@127.0.0.1:1/nowhere", PORT=str(port), SLACK_BOT_TOKEN="xoxb-x",
+                  SLACK_SIGNING_SECRET="s")
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "serve", cwd=PROJECT, env=env,
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    try:
+        async with aiohttp.ClientSession() as http:
+            deadline, health = time.monotonic() + 10, None
+            while time.monotonic() < deadline and proc.returncode is None and health is None:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                        health = resp.status
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            assert health == 503
+            body = payloads.slash_command_body("/actions", "", user_id="UADMIN", team_id="T1", channel_id="CCYP",
+                                               response_url="http://127.0.0.1:9/never")
+            async with http.post(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+                                 headers=payloads.sign(body, "s")) as resp:
+                assert resp.status == 503
+        await asyncio.sleep(1.0)
+        assert proc.returncode is None, "the replica gave up instead of waiting for the database"
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await asyncio.wait_for(proc.wait(), 10)
+    stderr = (await proc.stderr.read()).decode()
+    assert "Traceback" not in stderr
+    assert "Database not reachable" in stderr

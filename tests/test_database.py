@@ -64,7 +64,7 @@ async def test_item_rows_reads_owners_and_positions_of_many_items_in_batches(dat
     """A page of thousands (the officers' weekly summary reads every open item due soon) is
     read with its owners and positions in batches of ids, under the drivers' parameter caps."""
     from bot.importing import ImportedItem
-    from bot.services.importer import import_items
+    from bot.services.imports import import_items
 
     db = await _database_with_a_committee(database_url)
     try:

@@ -1,11 +1,10 @@
-"""Tests for bot.dates: every rule is pinned to a fixed "today"."""
-from datetime import date
+"""Tests for bot.core.dates: every rule is pinned to a fixed "today"."""
 import time
+from datetime import date
 
 import pytest
 
-from bot.dates import (DATE_EXAMPLES, DateRange, describe_due, format_date, parse_date,
-                       parse_range, warm)
+from bot.core.dates import DATE_EXAMPLES, DateRange, describe_due, format_date, parse_date, parse_range, warm
 
 WED = date(2026, 6, 3)   # a Wednesday in the first quarter of FY 2026/27
 MON = date(2026, 6, 1)   # Monday

@@ -21,11 +21,11 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.demo import SG2010
 from bot.export import FORMATS, build_position_paper, render
 from bot.export.csv_format import COLUMNS
 from bot.importing import ImportedItem, parse_paper
-from bot.services.importer import import_items
+from bot.offline.demo import SG2010
+from bot.services.imports import import_items
 from models.tables import AuditEvent, Position, Workspace
 from tests.conftest import NOW, SEED_002
 

@@ -1,10 +1,16 @@
 """/scrutiny import: the form, its preview, and confirming or cancelling it — as the chair,
-officers, admins and a member who may not import use it, with pasted text and a file."""
+officers, admins and a member who may not import use it, with pasted text and a file.
+
+Sending the form is answered at once with a "Reading…" view; the preview (or the form again,
+saying what was wrong) replaces it by views.update once the paper has been read."""
 from __future__ import annotations
+
+from datetime import date
 
 import pytest_asyncio
 from sqlalchemy import func, select
 
+from bot.core.text import clean_text
 from bot.importing import PaperFormatError, parse_paper
 from models.tables import Item, Position
 from tests.harness import visible_text
@@ -41,12 +47,23 @@ async def open_form(h, user="UBOB", text="import sg2010", n=1) -> dict:
     return view
 
 
-async def preview(h, answers: dict, user="UBOB", n=1) -> dict:
-    view = await open_form(h, user=user, n=n)
+async def read(h, view: dict, answers: dict, user="UBOB") -> dict:
+    """Send the form: the answer is the Reading view; return the view that replaces it."""
+    before = len(h.slack.calls_to("views.update"))
     status, body = await h.submit(view, answers, user=user)
     assert status == 200 and body and body["response_action"] == "update", body
-    assert body["view"]["callback_id"] == "import_confirm"
-    return body["view"]
+    assert body["view"]["callback_id"] == "import_reading" and "submit" not in body["view"]
+    assert "Reading" in visible(body["view"])
+    call = (await h.slack.wait_for("views.update", before + 1, timeout=30))[before]
+    assert call.args["view_id"] == view["id"] and not call.failed
+    return call.response["view"]
+
+
+async def preview(h, answers: dict, user="UBOB", n=1) -> dict:
+    view = await open_form(h, user=user, n=n)
+    shown = await read(h, view, answers, user=user)
+    assert shown["callback_id"] == "import_confirm", visible(shown)
+    return shown
 
 
 def visible(view: dict) -> str:
@@ -56,7 +73,7 @@ def visible(view: dict) -> str:
 async def confirm(h, view: dict, user="UBOB", n=1) -> str:
     status, body = await h.submit(view, {}, user=user)
     assert status == 200 and not body, body
-    calls = await h.slack.wait_for("chat.postEphemeral", n)
+    calls = await h.slack.wait_for("chat.postEphemeral", n, timeout=30)
     call = calls[n - 1]
     assert call.args["channel"] == "CCYP" and call.args["user"] == user
     return call.args["text"]
@@ -84,10 +101,10 @@ async def test_paste_csv_preview_then_confirm_then_again(world):
     assert "*7* Test recommendation number 7" in text and "Cabinet Member" in text and "30 Sep 2010" in text
     assert await count(h) == 0  # nothing stored yet
     said = await confirm(h, view)
-    assert said.startswith(":white_check_mark: Imported sg2010: 13 new, 0 updated")
+    assert said.startswith(":white_check_mark: Imported sg2010: 13 new items, 13 positions added")
     assert await count(h) == 13 and await count(h, Position) == 13
     said = await confirm(h, view, n=2)  # the same paper again changes nothing
-    assert "sg2010: 0 new, 0 updated, 13 unchanged, 0 positions added" in said
+    assert "sg2010: nothing changed (13 items unchanged)" in said
     assert await count(h) == 13
 
 
@@ -136,18 +153,22 @@ async def test_neither_or_both_is_a_form_error(world):
 
 async def test_unreadable_paper_is_a_form_error_with_the_one_line_message(world):
     h = world
-    try:
-        parse_paper(JUNK)
+    try:   # the paste as the app receives it: control characters are dropped at the boundary
+        parse_paper(clean_text(JUNK), today=date(2026, 6, 1))
         expected = None
     except PaperFormatError as e:
         expected = str(e)
     view = await open_form(h)
-    status, body = await h.submit(view, {("review", "value"): "sg2010", ("paste", "value"): JUNK}, user="UBOB")
-    assert body["response_action"] == "errors"
-    message = body["errors"]["paste"]
+    shown = await read(h, view, {("review", "value"): "sg2010", ("paste", "value"): JUNK})
+    assert shown["callback_id"] == "import_paper"   # the form again, filled in, saying why
+    said = shown["blocks"][0]["text"]["text"]
+    assert said.startswith(":warning: ")
+    message = said.removeprefix(":warning: ").split("\n\n")[0]
     assert "\n" not in message
     if expected:
         assert message == expected
+    review = next(b for b in shown["blocks"] if b.get("block_id") == "review")
+    assert review["element"]["initial_value"] == "sg2010"
     assert await count(h) == 0
 
 

@@ -301,9 +301,9 @@ def test_csv_numbers_are_tidied_and_semicolon_delimiter_read():
 
 def test_csv_without_required_header_is_rejected():
     with pytest.raises(PaperFormatError, match="'number' and 'text'"):
-        parse_paper("a,b\n1,2\n", fmt="csv")
+        parse_paper("a,b\n1,2\n", fmt="csv", today=TODAY)
     with pytest.raises(PaperFormatError):
-        parse_paper("number,text\n", fmt="csv")
+        parse_paper("number,text\n", fmt="csv", today=TODAY)
 
 
 # --- (d) JSON shape ----------------------------------------------------------
@@ -334,7 +334,7 @@ def test_as_json_keys():
 ])
 def test_unreadable_input_raises_one_line_error(content, kwargs):
     with pytest.raises(PaperFormatError) as caught:
-        parse_paper(content, **kwargs)
+        parse_paper(content, **kwargs, today=TODAY)
     message = str(caught.value)
     assert message and "\n" not in message
     assert isinstance(caught.value, ValueError)

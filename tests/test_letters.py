@@ -6,20 +6,25 @@ Everything goes through the real app over signed HTTP against the fake Slack; me
 leave through the outbox and a Dispatcher run against the same fake."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
+from bot.core.workdays import is_working_day
 from bot.delivery.dispatcher import Dispatcher
+from bot.scheduled import home_builder
 from bot.services import items
+from bot.services.directory import Directory
 from bot.services.letters import chase_unacknowledged, parse_agency_add, record_delivery
-from bot.workdays import is_working_day
+from bot.slack_ui import letters as letters_ui
 from models.delivery import OutboxMessage
 from models.meetings import Agency, AgencyContact, Decision, Letter, LetterRecipient, Meeting
-from models.queries import committee_by_code, find_role
-from models.tables import AuditEvent
-from tests.harness import Reply
+from models.queries import committee_by_code, role_key
+from models.tables import AuditEvent, Role, RoleHolder
+from tests.harness import Reply, visible_text
 
 CYP = "Children and Young People Scrutiny Committee"
 DECISION_1 = "the Cabinet Member report back on foster carer training by September"
@@ -58,8 +63,8 @@ async def hold_meeting(h, starts_at: datetime, team="T1") -> int:
         await s.flush()
         s.add_all([Decision(meeting_id=meeting.id, number=1, text=DECISION_1, created_by="UALICE", created_at=starts_at),
                    Decision(meeting_id=meeting.id, number=2, text=DECISION_2, created_by="UALICE", created_at=starts_at)])
-        cabinet = await find_role(s, team, "Cabinet Member for Children")
-        director = await find_role(s, team, "Director of Children's Services")
+        cabinet = await s.scalar(select(Role).filter_by(team_id=team, key=role_key("Cabinet Member for Children")))
+        director = await s.scalar(select(Role).filter_by(team_id=team, key=role_key("Director of Children's Services")))
         for text, role, due in [("Arrange foster carer training", cabinet, date(2026, 9, 30)),
                                 ("Name a safeguarding lead in each agency", director, date(2026, 7, 31)),
                                 ("Report training numbers to the committee", cabinet, None)]:
@@ -71,18 +76,39 @@ async def hold_meeting(h, starts_at: datetime, team="T1") -> int:
 
 def dispatcher(h) -> Dispatcher:
     client = AsyncWebClient(token="xoxb-test", base_url=h.slack.api_url, retry_handlers=[])
-    d = Dispatcher(h.db, client, h.clock, per_channel=0.0)
+    d = Dispatcher(h.db, client, h.clock, per_channel=0.0, build_view=home_builder(Directory(client)))
     d.on_sent.append(lambda row, ch, ts: record_delivery(h.db, row, ch, ts))
     return d
 
 
 async def open_letter(h, user="UALICE", count=1) -> dict:
+    """/letter, and the form as the person ends up seeing it: opened, then (if it opened while
+    names were being looked up) updated with the names."""
     await h.command("/letter", "", user=user, channel="CCYP", expect_reply=False)
-    return await h.opened_view(count)
+    view = await h.opened_view(count)
+    if names_pending(view):
+        view = await updated_view(h, view)
+    return view
+
+
+def names_pending(view: dict) -> bool:
+    return any(b.get("block_id") == letters_ui.NAMES_PENDING_BLOCK for b in view["blocks"])
+
+
+async def updated_view(h, view: dict, timeout: float = 5.0) -> dict:
+    """The view as the app's views.update of it left it."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        for call in h.slack.calls_to("views.update"):
+            if call.args.get("view_id") == view["id"] and call.response.get("ok"):
+                return call.response["view"]
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no views.update of {view['id']}:\n{h.slack.describe_calls()}")
 
 
 def letter_text(view: dict) -> str:
-    [block] = [b for b in view["blocks"] if b.get("block_id") == "letter"]
+    [block] = [b for b in view["blocks"]
+               if b.get("block_id") in (letters_ui.LETTER_BLOCK, letters_ui.LETTER_DRAFT_BLOCK)]
     return block["element"]["initial_value"]
 
 
@@ -324,11 +350,188 @@ async def test_officer_losing_rights_between_preview_and_send_sends_nothing(harn
     assert await count(h, Letter) == 0 and await count(h, OutboxMessage) == 0
 
 
+# ---- the form opens at once; names follow ------------------------------------------------------
+# Slack's trigger_id for views.open lasts 3 s, and each name the letter needs is a users.info
+# round trip. The form opens first, with the names the directory has cached (others as their
+# mentions); the names are then looked up together and the form updated in place.
+
+TEN = [(f"UP{n:02d}", f"Person Number {n}") for n in range(1, 11)]
+
+
+async def hold_meeting_with_ten_owners(h, starts_at: datetime) -> None:
+    """A held meeting with ten actions, each owned by a role held by a different person, none of
+    whom the app has looked up yet."""
+    for user_id, name in TEN:
+        h.slack.add_user(user_id, user_id.lower(), real_name=name, team_id="T1")
+    async with h.db.session() as s, s.begin():
+        committee = await committee_by_code(s, "T1", "cyp")
+        meeting = Meeting(team_id="T1", committee_id=committee.id, starts_at=starts_at,
+                          ends_at=starts_at + timedelta(hours=2), created_by="UALICE", created_at=starts_at)
+        s.add(meeting)
+        await s.flush()
+        for n, (user_id, _) in enumerate(TEN, 1):
+            role = Role(team_id="T1", name=f"Lead for area {n}", key=role_key(f"Lead for area {n}"),
+                        kind="role", created_at=starts_at, holders=[RoleHolder(user_id=user_id, started_at=starts_at)])
+            s.add(role)
+            await s.flush()
+            item = await items.create_action(s, team_id="T1", committee=committee, text=f"Report on area {n}",
+                                             roles=[role], due=None, actor="UALICE", now=starts_at)
+            item.meeting_id = meeting.id
+    assert all(h.deps.directory.display_name_cached(u) is None for u, _ in TEN)
+
+
+def slack_calls(h, since: int, *methods: str) -> list[str]:
+    return [c.method for c in h.slack.calls[since:] if c.method in methods]
+
+
+async def test_form_opens_before_any_name_is_looked_up_then_names_fill_in(harness):
+    h = harness
+    await set_up(h)
+    await hold_meeting_with_ten_owners(h, h.clock.now - timedelta(days=1))
+    h.slack.method_latency["users.info"] = 0.5     # each look-up a slow round trip
+    since = len(h.slack.calls)
+
+    await h.command("/letter", "", user="UALICE", channel="CCYP", expect_reply=False)
+    # Answered (the quick listener has returned): the form is open and no name has come back.
+    assert slack_calls(h, since, "views.open", "users.info", "views.update") == ["views.open"]
+    [opened] = h.slack.calls_to("views.open")
+    view = opened.response["view"]
+    assert names_pending(view) and "Looking up names" in view_text_all(view)
+    draft = letter_text(view)
+    for n, (user_id, name) in enumerate(TEN, 1):
+        assert f"Lead for area {n} (<@{user_id}>):\n• act-{n}: Report on area {n} — no due date yet" in draft
+        assert name not in draft
+    assert f"Yours sincerely,\n<@UALICE>\nChair, {CYP}" in draft
+
+    # Then everyone is looked up together, and the same form is updated with the names.
+    final = await updated_view(h, view)
+    lookups = [c for c in h.slack.calls[since:] if c.method == "users.info"]
+    asked = [c.args["user"] for c in lookups]
+    assert sorted(asked) == sorted(set(asked)) and set(asked) >= {u for u, _ in TEN}   # each person once
+    assert slack_calls(h, since, "views.open", "users.info", "views.update") == (
+        ["views.open"] + ["users.info"] * len(lookups) + ["views.update"])
+    # Together, not one after another (in turn, each would come 0.5 s after the last).
+    assert lookups[-1].at - lookups[0].at < 0.5
+    [update] = h.slack.calls_to("views.update")
+    assert update.args["view_id"] == view["id"] and update.args["hash"] == view["hash"]
+    assert not names_pending(final)
+    text = letter_text(final)
+    for n, (_, name) in enumerate(TEN, 1):
+        assert f"Lead for area {n} ({name}):\n• act-{n}: Report on area {n}" in text
+    assert "<@" not in text and f"Yours sincerely,\nAlice Chair\nChair, {CYP}" in text
+
+    # The named form previews and sends as ever.
+    _, body = await h.submit(final, {}, user="UALICE")
+    assert body["response_action"] == "update" and "Person Number 10" in view_text(body["view"])
+    _, body = await h.submit(body["view"], {}, user="UALICE")
+    assert "on its way" in view_text(body["view"])
+    async with h.db.session() as s:
+        [letter] = list(await s.scalars(select(Letter)))
+    assert letter.text == text
+
+
+async def test_names_arriving_after_the_form_moved_on_leave_it_alone(harness):
+    h = harness
+    await set_up(h)
+    await hold_meeting_with_ten_owners(h, h.clock.now - timedelta(days=1))
+    h.slack.method_latency["users.info"] = 0.5
+
+    await h.command("/letter", "", user="UALICE", channel="CCYP", expect_reply=False)
+    view = await h.opened_view()
+    assert names_pending(view)
+    # Preview pressed at once, on the draft: Slack shows the preview in place of the form,
+    # which changes the view's hash (done here as Slack would, with its own token).
+    _, body = await h.submit(view, {}, user="UALICE")
+    assert body["response_action"] == "update"
+    preview = body["view"]
+    assert "<@UP01>" in view_text(preview) and preview["submit"]["text"] == "Send"
+    slack_itself = AsyncWebClient(token="xoxb-slack-itself", base_url=h.slack.api_url)
+    await slack_itself.views_update(view_id=view["id"], view=preview)
+
+    # The names come back, and the app's update is refused (hash_conflict): the preview stays.
+    deadline = asyncio.get_running_loop().time() + 5
+    while not [c for c in h.slack.calls_to("views.update") if c.token == "xoxb-test"]:
+        assert asyncio.get_running_loop().time() < deadline, h.slack.describe_calls()
+        await asyncio.sleep(0.01)
+    [late] = [c for c in h.slack.calls_to("views.update") if c.token == "xoxb-test"]
+    assert late.args["hash"] == view["hash"] and late.response == {"ok": False, "error": "hash_conflict"}
+    shown = h.slack.views[view["id"]]
+    assert shown["submit"]["text"] == "Send" and "<@UP01>" in view_text(shown)
+
+    # Sending the previewed draft sends it with the mentions, which Slack shows as names.
+    _, body = await h.submit(preview, {}, user="UALICE")
+    assert "on its way" in view_text(body["view"])
+    async with h.db.session() as s:
+        [letter] = list(await s.scalars(select(Letter)))
+    assert "Lead for area 1 (<@UP01>):" in letter.text
+
+
+async def test_form_opens_complete_when_every_name_is_known(harness):
+    h = harness
+    await set_up(h)
+    await hold_meeting(h, h.clock.now - timedelta(days=2))
+    first = await open_letter(h)                     # looks Alice and Carol up
+    looked_up = len(h.slack.calls_to("users.info"))
+    assert looked_up and len(h.slack.calls_to("views.update")) == 1
+
+    await h.command("/letter", "", user="UALICE", channel="CCYP", expect_reply=False)
+    second = await h.opened_view(2)
+    assert not names_pending(second)
+    assert letter_text(second) == letter_text(first)
+    assert "Cabinet Member for Children (Carol Cabinet):" in letter_text(second)
+    await h.settle()
+    assert len(h.slack.calls_to("users.info")) == looked_up and len(h.slack.calls_to("views.update")) == 1
+
+
+async def test_the_draft_form_refuses_an_empty_letter_on_its_own_block(harness):
+    h = harness
+    await set_up(h)
+    await hold_meeting_with_ten_owners(h, h.clock.now - timedelta(days=1))
+    h.slack.method_latency["users.info"] = 0.5
+    await h.command("/letter", "", user="UALICE", channel="CCYP", expect_reply=False)
+    view = await h.opened_view()
+    _, body = await h.submit(view, {(letters_ui.LETTER_DRAFT_BLOCK, "value"): "  "}, user="UALICE")
+    assert body == {"response_action": "errors",
+                    "errors": {letters_ui.LETTER_DRAFT_BLOCK: "The letter is empty: write something to send."}}
+
+
+async def test_directory_looks_names_up_together_and_caches_them():
+    class SlowSlack:
+        def __init__(self):
+            self.asked, self.in_flight, self.most = [], 0, 0
+
+        async def users_info(self, user):
+            self.asked.append(user)
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            await asyncio.sleep(0.01)
+            self.in_flight -= 1
+            if user == "UGONE":
+                raise SlackApiError("user_not_found", {"ok": False, "error": "user_not_found"})
+            return {"ok": True, "user": {"id": user, "real_name": f"Name of {user}"}}
+
+    slack = SlowSlack()
+    directory = Directory(slack)
+    assert directory.display_name_cached("U1") is None
+    names = await directory.display_names(["U1", "U2", "U1", "U3", "UGONE", ""])
+    assert names == {"U1": "Name of U1", "U2": "Name of U2", "U3": "Name of U3", "UGONE": "UGONE"}
+    assert sorted(slack.asked) == ["U1", "U2", "U3", "UGONE"] and slack.most == 4
+    assert directory.display_name_cached("U2") == "Name of U2"
+    assert directory.display_name_cached("UGONE") == "UGONE"   # as display_name answers it
+    assert directory.display_name_cached("U9") is None
+    assert await directory.display_names(["U3", "U1"]) == {"U3": "Name of U3", "U1": "Name of U1"}
+    assert len(slack.asked) == 4
+
+
+def view_text_all(view: dict) -> str:
+    return visible_text(view["blocks"])
+
+
 # ---- chasing the chair after three working days ------------------------------------------
 
 async def chase(h, when: datetime) -> int:
     async with h.db.session() as s, s.begin():
-        return await chase_unacknowledged(s, when, h.settings)
+        return await chase_unacknowledged(s, when, h.settings, render=letters_ui)
 
 
 async def test_chase_after_three_working_days_across_christmas_and_never_twice(harness):

@@ -1,6 +1,7 @@
 """LocalSlack and the payload builders, driven through the real slack_sdk client."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -9,13 +10,13 @@ from urllib.parse import parse_qs, parse_qsl
 import pytest
 import pytest_asyncio
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import SectionBlock
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
-from slack_sdk.models.blocks import SectionBlock
 
-from bot.local_slack import LocalSlack
-from bot.slack_payloads import (
+from bot.offline.local_slack import LocalSlack
+from bot.offline.slack_payloads import (
     JSON,
     block_actions_body,
     event_body,
@@ -244,6 +245,25 @@ async def test_latency_delays_every_answer():
         await client.chat_postMessage(channel="C100", text="slow")
         assert time.monotonic() - started >= 0.2
         assert slack.calls_to("chat.postMessage")[0].at - started >= 0.2
+
+
+@pytest.mark.asyncio
+async def test_method_latency_slows_only_those_methods():
+    async with LocalSlack(method_latency={"users.info": 0.3}) as slack:
+        slack.add_user("UALICE", "alice")
+        client = AsyncWebClient(token=TOKEN, base_url=slack.api_url)
+        started = time.monotonic()
+        slow = asyncio.ensure_future(client.users_info(user="UALICE"))
+        await client.chat_postMessage(channel="C100", text="quick")
+        assert not slow.done()
+        assert (await slow)["user"]["id"] == "UALICE"
+        assert time.monotonic() - started >= 0.3
+        # Recorded when answered: the quick call first, though the slow one was made first.
+        assert [c.method for c in slack.calls] == ["chat.postMessage", "users.info"]
+        slack.method_latency["users.info"] = 0  # changed later: answered at once
+        started = time.monotonic()
+        await client.users_info(user="UALICE")
+        assert time.monotonic() - started < 0.3
 
 
 @pytest.mark.asyncio

@@ -10,13 +10,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
 from bot.delivery.dispatcher import Dispatcher
-from bot.scheduled import run_scheduled
+from bot.scheduled import home_builder, run_scheduled
 from bot.services import items
+from bot.services.directory import Directory
 from bot.services.meetings import send_overdue_digests
+from bot.slack_ui import meetings as meetings_ui
 from models.delivery import OutboxMessage
 from models.meetings import Decision, Meeting
-from models.queries import committee_by_code, find_role
-from models.tables import AuditEvent, Item, Position
+from models.queries import committee_by_code, role_key
+from models.tables import AuditEvent, Item, Position, Role
 from tests.harness import Reply
 
 CYP = "Children and Young People Scrutiny Committee"
@@ -43,7 +45,7 @@ async def set_up(h) -> None:
 
 def dispatcher(h) -> Dispatcher:
     client = AsyncWebClient(token="xoxb-test", base_url=h.slack.api_url, retry_handlers=[])
-    return Dispatcher(h.db, client, h.clock, per_channel=0.0)
+    return Dispatcher(h.db, client, h.clock, per_channel=0.0, build_view=home_builder(Directory(client)))
 
 
 def posts(h, channel: str) -> list[Reply]:
@@ -82,8 +84,8 @@ async def add_old_meeting_and_items(h) -> int:
         old = Meeting(team_id="T1", committee_id=committee.id, starts_at=may, ends_at=may + timedelta(hours=2),
                       created_by="UBOB", created_at=may, closed_at=may + timedelta(hours=2), closed_by="UBOB")
         s.add(old)
-        cabinet = await find_role(s, "T1", CABINET)
-        director = await find_role(s, "T1", "Director of Children's Services")
+        cabinet = await s.scalar(select(Role).filter_by(team_id="T1", key=role_key(CABINET)))
+        director = await s.scalar(select(Role).filter_by(team_id="T1", key=role_key("Director of Children's Services")))
         first = await items.create_action(s, team_id="T1", committee=committee, text="Arrange foster carer training",
                                           roles=[cabinet], due=date(2026, 5, 15), actor="UBOB",
                                           now=may - timedelta(days=20))
@@ -301,7 +303,7 @@ async def test_auto_digest_after_the_delay_when_nobody_closed(harness):
     h.clock.now += timedelta(seconds=5)
     assert await run_scheduled(h.db, h.settings, h.clock.now) == 0
     async with h.db.session() as s, s.begin():
-        assert await send_overdue_digests(s, h.clock.now, h.settings) == 0
+        assert await send_overdue_digests(s, h.clock.now, h.settings, render=meetings_ui) == 0
     r = await ok(h, "close", "UALICE")
     assert "already closed" in r.text
     d = dispatcher(h)
@@ -324,7 +326,7 @@ async def test_close_racing_the_scheduled_job_sends_one_digest(harness):
     [meeting] = await meetings_of(h)
     h.clock.now = meeting.ends_at + timedelta(hours=3)
     key = "race"
-    from bot import slack_payloads as payloads
+    from bot.offline import slack_payloads as payloads
     body = payloads.slash_command_body("/meeting", "close", user_id="UALICE", team_id="T1", channel_id="CCYP",
                                        response_url=h.slack.response_url(key))
     await asyncio.gather(h.post(body), run_scheduled(h.db, h.settings, h.clock.now),

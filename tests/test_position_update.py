@@ -9,10 +9,10 @@ from datetime import date, datetime, timezone
 import pytest_asyncio
 from sqlalchemy import func, select
 
-from bot import slack_payloads as payloads
+from bot.core.status import STATUSES
 from bot.importing import ImportedItem
-from bot.services.importer import import_items
-from bot.status import STATUSES
+from bot.offline import slack_payloads as payloads
+from bot.services.imports import import_items
 from models.tables import AuditEvent, Item, ItemOwner, Position, Review, Role, RoleHolder
 
 CYP = "Children and Young People Scrutiny Committee"
@@ -819,7 +819,7 @@ async def test_ampersands_arrive_escaped_and_are_stored_as_typed(harness):
     """Slack sends `&` in command text as `&amp;`; the position keeps the `&` the officer typed."""
     await harness.command("/scrutiny", "setup cyp Children and Young People Scrutiny Committee", user="UADMIN", channel="CCYP")
     from bot.importing import ImportedItem
-    from bot.services.importer import import_items
+    from bot.services.imports import import_items
     async with harness.db.session() as s, s.begin():
         await import_items(s, team_id="T1", committee_code="cyp", review_code="hw2026",
                            items=[ImportedItem("1", "Review health and wellbeing support", ["Cabinet Member"], None, None, None)],
@@ -828,6 +828,7 @@ async def test_ampersands_arrive_escaped_and_are_stored_as_typed(harness):
                                   user="UADMIN", channel="CCYP")
     assert "Updated" in reply.text
     from sqlalchemy import select
+
     from models.tables import Position
     async with harness.db.session() as s:
         texts = list(await s.scalars(select(Position.text)))

@@ -15,8 +15,6 @@ from bot.db import Database
 from bot.delivery import enqueue
 
 
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

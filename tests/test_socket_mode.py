@@ -3,10 +3,10 @@ from urllib.parse import parse_qsl
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot import slack_payloads as payloads
 from bot.app import build_app
 from bot.config import Settings
 from bot.db import Database
+from bot.offline import slack_payloads as payloads
 
 
 async def test_slash_command_over_socket_mode(slack, sqlite_url, clock):

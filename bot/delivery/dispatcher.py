@@ -1,10 +1,20 @@
 """Sending what the outbox holds.
 
-- Each row is claimed (in_flight_since set, last_error cleared, committed), sent, then marked
-  sent. A process killed between "sent" and "marked" leaves in_flight_since set with no
-  last_error: nobody else touches the row until in_flight_timeout has passed, and the next
-  attempt first looks in the channel for a message carrying the row's key in its metadata,
-  and only sends when it isn't there — so a restart never posts twice.
+- Each row is claimed right before its send, never ahead of it (in_flight_since set,
+  last_error cleared, committed: "an attempt started"), sent, then marked sent. Rows read
+  ahead wait in memory, unmarked, so a process that dies leaves marked only the rows whose
+  sends had started (at most `concurrency` in flight, and any sent but not yet recorded as
+  sent), not the batch it had read. A process killed between "sent" and "marked" leaves
+  in_flight_since set with no last_error: nobody else touches the row until in_flight_timeout
+  has passed, and the next attempt first looks in the channel for a message carrying the
+  row's key in its metadata, and only sends when it isn't there — so a restart never posts
+  twice. A row never started is sent by the next process at once, without looking.
+- Under a lease (the worker's Tenure), every claim is conditioned on the lease row still
+  naming this holder with the generation the run started with, unexpired by the database's
+  clock, and right before each call to Slack the holder's own deadline is checked: a
+  process that lost the lease, or can't confirm it in time, stops before sending. A claim
+  also holds only while the row is as it was read (its attempts unchanged), and an
+  attempt's outcome is written only while the row is still this attempt's.
 - Network errors and 5xx: Slack may have stored the message, so in_flight_since stays set
   (the next attempt checks the channel first) and last_error says the attempt is over, so
   it may be retried at once rather than after in_flight_timeout. Retried at once while
@@ -15,18 +25,19 @@
 - Channels are sent to concurrently (up to `concurrency` messages in flight), each channel's
   messages one at a time and in order, at most one every `per_channel` seconds, counted from
   Slack's answer to the previous one.
-- The bookkeeping is grouped so that a broadcast costs few transactions: the rows that start
-  a channel's turn are claimed together as they are read, and sent rows are marked sent
+- The bookkeeping is grouped so that a broadcast costs few transactions: claims asked for
+  while another is being written go together in the next statement (on PostgreSQL over a
+  connection the run keeps, in autocommit: one round trip), and sent rows are marked sent
   together (with the on_sent_in_transaction hooks, e.g. letter delivery times, in the same
   transaction), each group as soon as the previous one is committed. On SQLite, the only
   store for a single process, the dispatcher's writes take turns rather than contend for the
   file lock.
 - run_once keeps going while anything is due, including retries that fall due meanwhile;
   `next_due` says how soon the next waiting row is due, so the worker can wake for it.
-- A Home refresh (views.publish queued by bot.services.home) is built as it is sent, from the
-  committed state, seeing private committees through `directory`. A view that can't be built
-  is retried with backoff, as a failed send. Of a person's refreshes waiting together only the
-  last is published: it shows all the earlier ones would.
+- A views.publish row queued without its view (a Home refresh) is built as it is sent, from
+  the committed state, by the `build_view` the wiring passes in. A view that can't be built
+  (or a dispatcher given no builder) is retried with backoff, as a failed send. Of a person's
+  refreshes waiting together only the last is published: it shows all the earlier ones would.
 """
 from __future__ import annotations
 
@@ -41,11 +52,11 @@ from itertools import islice
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.directory import Directory
-from bot.services.home import build_queued_home
+from bot.delivery.lease import Tenure
 from models.delivery import OutboxMessage
 
 log = logging.getLogger("scrutineer.delivery")
@@ -60,6 +71,9 @@ NOT_ATTEMPTED = "claimed but not attempted: the dispatcher stopped"
 MARK_WINDOW = 0.05   # seconds a sent row may wait to be marked sent together with others
 RECENT_CALLS = 20    # calls remembered to tell a blip from Slack being down
 QUICK_RETRIES = 3    # a row's attempts before its retries after 5xx back off, while most calls succeed
+
+# Builds the view of a views.publish row queued without one: (session, row, now) -> the view.
+ViewBuilder = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[dict]]
 
 _outbox = OutboxMessage.__table__
 _MARK_SENT = (update(_outbox).where(_outbox.c.id == bindparam("row_id"))
@@ -82,17 +96,91 @@ class _Outcome:
     error: SlackApiError | None = None
     network: BaseException | None = None
     unbuilt: Exception | None = None   # the view couldn't be built: Slack wasn't called
+    stopped: bool = False              # the lease couldn't be vouched for: Slack wasn't called
+
+
+@dataclass(frozen=True)
+class _Fence:
+    """A run under a lease: the holder, and the generation the run started with."""
+    tenure: Tenure
+    generation: int
+
+    def confirmed(self) -> bool:
+        """The holder's own word, on its own clock: no round trip."""
+        return self.tenure.confirmed(self.generation)
+
+    def clause(self):
+        return self.tenure.fence(self.generation)
+
+
+def _fence(tenure: Tenure | None) -> _Fence | None:
+    if tenure is None:
+        return None
+    return _Fence(tenure, tenure.generation if tenure.generation is not None else -1)
+
+
+class _Claimer:
+    """A run's claims. Each is asked for as its row's send starts; those asked for while
+    another is being written go together in the next statement (no waiting to gather them).
+    On PostgreSQL the run keeps a connection for them, in autocommit: a claim is one round
+    trip, with no pool checkout or transaction around it."""
+
+    def __init__(self, dispatcher: Dispatcher, fence: _Fence | None):
+        self.dispatcher = dispatcher
+        self.fence = fence
+        self._waiting: list[tuple[OutboxMessage, asyncio.Future]] = []
+        self._task: asyncio.Task | None = None
+        self._conn = None
+
+    async def claim(self, row: OutboxMessage) -> bool:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, done))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._claim_waiting())
+        return await done
+
+    async def _claim_waiting(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                got = await self.dispatcher._claim_rows([row for row, _ in group], self.fence, await self._connection())
+            except BaseException as e:
+                await self._drop_connection()
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(e)
+                if not isinstance(e, Exception):
+                    raise
+            else:
+                for row, done in group:
+                    if not done.done():
+                        done.set_result(row.id in got)
+
+    async def _connection(self):
+        if self._conn is None and self.dispatcher.db.is_postgres:
+            conn = await self.dispatcher.db.engine.connect()
+            self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await asyncio.wait([self._task])   # (its errors went to the claims that waited on it)
+        await self._drop_connection()
 
 
 class Dispatcher:
     def __init__(self, db, client: AsyncWebClient, clock: Callable[[], datetime], *,
-                 directory: Directory | None = None, per_channel: float = 1.0, batch: int = 50,
+                 build_view: ViewBuilder | None = None, per_channel: float = 1.0, batch: int = 50,
                  concurrency: int = 8, in_flight_timeout: timedelta = timedelta(seconds=60)):
         self.db = db
         self.client = client
-        # Who sees which private committee, in the Home views built here. By default Slack's
-        # answers alone: without SCRUTINEER_ADMINS, as the safe side.
-        self.directory = directory if directory is not None else Directory(client)
+        self.build_view = build_view      # views queued without their view are built by this when sent
         self.clock = clock
         self.per_channel = per_channel
         self.batch = batch                # rows read from the outbox at a time
@@ -138,13 +226,17 @@ class Dispatcher:
 
     # ---- sending ----------------------------------------------------------------------
 
-    async def run_once(self, still_ours: Callable[[], Awaitable[bool]] | None = None) -> int:
+    async def run_once(self, tenure: Tenure | None = None) -> int:
         """Send everything that is due, and what falls due meanwhile, until nothing is: up to
         `concurrency` messages at once, each channel's in order and paced. Returns how many
-        were sent. `still_ours` is asked before each message: a worker that lost its lease stops."""
+        were sent. `tenure`: the worker's hold on its lease. The run keeps to the generation it
+        starts with and stops as soon as the holder can't vouch for it (its deadline passed,
+        the lease changed hands): every claim is fenced by the lease row, every send by the
+        deadline."""
+        fence = _fence(tenure)
+        claimer = _Claimer(self, fence)
         lanes: dict[str, deque[OutboxMessage]] = {}   # channel -> its rows waiting here, in order
-        held: set[int] = set()                        # ids in a lane (being sent, or waiting to be)
-        claimed: dict[int, tuple[OutboxMessage, datetime]] = {}   # claimed here (when), not yet attempted
+        held: set[int] = set()                        # ids in a lane (being sent, or waiting to be), unmarked
         slots = asyncio.Semaphore(max(1, self.concurrency))
         progress = asyncio.Event()
         state: dict = {"sent": 0, "stop": False, "error": None}
@@ -161,12 +253,14 @@ class Dispatcher:
                     async with slots:
                         if state["stop"]:
                             break
-                        if still_ours is not None and not await still_ours():
+                        if fence is not None and not fence.confirmed():
                             state["stop"] = True
                             break
-                        ours = claimed.pop(row.id, None) is not None
-                        outcome = await (self._supersede(row, claimed=ours) if superseded
-                                         else self._attempt(row, claimed=ours))
+                        outcome = await (self._supersede(row, fence, claimer) if superseded
+                                         else self._attempt(row, fence, claimer))
+                    if outcome is not None and outcome.stopped:
+                        state["stop"] = True
+                        break
                     if outcome is not None and outcome.sent is not None:   # recorded in the background
                         marking.append(asyncio.create_task(self._record_sent(outcome.sent)))
                         state["sent"] += not superseded
@@ -188,19 +282,11 @@ class Dispatcher:
         try:
             while True:
                 progress.clear()   # (before reading: a lane that finishes meanwhile must wake us again)
+                if fence is not None and not state["stop"] and not fence.confirmed():
+                    state["stop"] = True
                 if not state["stop"] and len(held) <= self.batch // 2:   # refill when half empty
-                    rows = await self.due(exclude=held, limit=self.batch - len(held))
-                    # A row that starts its channel's turn is sent at once: claim those together.
-                    first = {}
-                    for r in rows:
-                        if r.channel not in lanes:
-                            first.setdefault(r.channel, r.id)
-                    starting = set(first.values())
-                    got, at = await self._claim([r for r in rows if r.id in starting])
-                    claimed.update((r.id, (r, at)) for r in rows if r.id in got)
-                    for row in rows:
-                        if row.id in starting and row.id not in got:
-                            continue   # someone else is sending it
+                    # Read ahead, not claimed: each row is claimed as its send starts.
+                    for row in await self.due(exclude=held, limit=self.batch - len(held)):
                         held.add(row.id)
                         if row.channel in lanes:
                             lanes[row.channel].append(row)
@@ -221,17 +307,16 @@ class Dispatcher:
             for result in await asyncio.gather(*marking, return_exceptions=True):
                 if isinstance(result, Exception):
                     state["error"] = state["error"] or result
-            if claimed:   # claimed, then never attempted: free them now rather than after the timeout
-                with contextlib.suppress(Exception):
-                    await self._unclaim(list(claimed.values()))  # (row, claimed at) pairs
+            await claimer.close()
         self._forget_quiet_channels()
         if state["error"] is not None:
             raise state["error"]
         return state["sent"]
 
-    async def deliver(self, row: OutboxMessage) -> bool:
-        """Claim, send and record one row; True when it is (now known to be) in Slack."""
-        return await self._settle(row, await self._attempt(row, claimed=False))
+    async def deliver(self, row: OutboxMessage, tenure: Tenure | None = None) -> bool:
+        """Claim, send and record one row (as read: a row changed since isn't claimed); True
+        when it is (now known to be) in Slack."""
+        return await self._settle(row, await self._attempt(row, _fence(tenure)))
 
     async def _pace(self, channel: str) -> None:
         last = self._last_sent.get(channel)
@@ -245,10 +330,11 @@ class Dispatcher:
         for channel in [c for c, t in self._last_sent.items() if t < horizon]:
             del self._last_sent[channel]
 
-    async def _attempt(self, row: OutboxMessage, *, claimed: bool) -> _Outcome | None:
+    async def _attempt(self, row: OutboxMessage, fence: _Fence | None,
+                       claimer: _Claimer | None = None) -> _Outcome | None:
         """One attempt at Slack; None when someone else has the row."""
-        if not claimed and not await self._claim_one(row):
-            return None
+        if not await (claimer.claim(row) if claimer is not None else self._claim_one(row, fence)):
+            return await self._not_claimed(fence)
         try:
             view = await self._view(row)
         except (DBAPIError, OSError, asyncio.TimeoutError):
@@ -262,6 +348,9 @@ class Dispatcher:
                 if found is not None:
                     return _Outcome(sent=Sent(row, *found))
             await self._pace(row.channel)
+            if fence is not None and not fence.confirmed():   # the last moment to hold back
+                await self._unclaim(row)
+                return _Outcome(stopped=True)
             outcome = _Outcome(sent=Sent(row, *await self._call(row, view)))
         except SlackApiError as e:
             outcome = _Outcome(error=e)
@@ -278,8 +367,10 @@ class Dispatcher:
             return None
         if "view" in row.payload:
             return row.payload["view"]
+        if self.build_view is None:
+            raise LookupError("no view builder: this dispatcher was given no build_view")
         async with self.db.session() as s:
-            return await build_queued_home(s, row, self.clock(), self.directory)
+            return await self.build_view(s, row, self.clock())
 
     @staticmethod
     def _superseded(row: OutboxMessage, queue: deque[OutboxMessage]) -> bool:
@@ -289,11 +380,20 @@ class Dispatcher:
             r.method == "views.publish" and r.team_id == row.team_id and "view" not in r.payload
             for r in islice(queue, 1, None))
 
-    async def _supersede(self, row: OutboxMessage, *, claimed: bool) -> _Outcome | None:
+    async def _supersede(self, row: OutboxMessage, fence: _Fence | None,
+                         claimer: _Claimer | None = None) -> _Outcome | None:
         """Recorded as sent without calling Slack; None when someone else has the row."""
-        if not claimed and not await self._claim_one(row):
-            return None
+        if not await (claimer.claim(row) if claimer is not None else self._claim_one(row, fence)):
+            return await self._not_claimed(fence)
         return _Outcome(sent=Sent(row, row.channel, None))
+
+    @staticmethod
+    async def _not_claimed(fence: _Fence | None) -> _Outcome | None:
+        """A claim found nothing: someone else has the row (None) — or, under a lease, the lease
+        is no longer this run's, and the run stops."""
+        if fence is not None and not await fence.tenure.still_held(fence.generation):
+            return _Outcome(stopped=True)
+        return None
 
     @staticmethod
     def _checks_first(row: OutboxMessage) -> bool:
@@ -302,7 +402,7 @@ class Dispatcher:
 
     async def _settle(self, row: OutboxMessage, outcome: _Outcome | None) -> bool:
         """Record how an attempt went. True when the row is sent."""
-        if outcome is None:
+        if outcome is None or outcome.stopped:
             return False
         if outcome.sent is not None:
             await self._record_sent(outcome.sent)
@@ -357,49 +457,54 @@ class Dispatcher:
         # Record that an attempt is starting, so a crash from here on is detectable.
         return dict(in_flight_since=now, last_error=None, attempts=OutboxMessage.attempts + 1)
 
-    async def _claim_one(self, row: OutboxMessage) -> bool:
-        now = self.clock()
-        async with self._writing(), self.db.session() as s, s.begin():
-            claimed = await s.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id, *self._pending(), self._not_busy(now))
-                .values(**self._claim_values(now)))
-            return claimed.rowcount == 1
+    async def _claim_one(self, row: OutboxMessage, fence: _Fence | None = None) -> bool:
+        return row.id in await self._claim_rows([row], fence)
 
-    async def _claim(self, rows: list[OutboxMessage]) -> tuple[set[int], datetime]:
-        """Claim rows about to be sent, in one transaction: the ids this process got, and when."""
+    async def _claim_rows(self, rows: list[OutboxMessage], fence: _Fence | None, conn=None) -> set[int]:
+        """Claim rows as their attempts start: each only if it is still as read (attempts
+        unchanged), due and not busy, and, under a lease, while the lease row still says it
+        is this run's. The ids claimed. `conn`: a connection in autocommit to use (PostgreSQL)."""
         now = self.clock()
-        if not rows:
-            return set(), now
+        if len(rows) == 1:
+            which = (OutboxMessage.id == rows[0].id, OutboxMessage.attempts == rows[0].attempts)
+        else:   # (by id, so the primary key finds them; then each as read)
+            which = (OutboxMessage.id.in_([r.id for r in rows]),
+                     tuple_(OutboxMessage.id, OutboxMessage.attempts).in_([(r.id, r.attempts) for r in rows]))
+        conditions = [*which, *self._pending(), self._not_busy(now)]
+        if fence is not None:
+            conditions.append(fence.clause())
+        claim = update(OutboxMessage).where(*conditions).values(**self._claim_values(now))
+        if conn is not None:
+            return set((await conn.execute(claim.returning(OutboxMessage.id))).scalars())
         async with self._writing(), self.db.session() as s, s.begin():
             if self.db.engine.dialect.update_returning:
-                result = await s.execute(
-                    update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]), *self._pending(),
-                                                self._not_busy(now))
-                    .values(**self._claim_values(now)).returning(OutboxMessage.id)
-                    .execution_options(synchronize_session=False))
-                return set(result.scalars()), now
+                result = await s.execute(claim.returning(OutboxMessage.id).execution_options(synchronize_session=False))
+                return set(result.scalars())
             got = set()
             for row in rows:
-                result = await s.execute(
-                    update(OutboxMessage).where(OutboxMessage.id == row.id, *self._pending(), self._not_busy(now))
-                    .values(**self._claim_values(now)))
+                result = await s.execute(claim.where(OutboxMessage.id == row.id)
+                                         .execution_options(synchronize_session=False))
                 if result.rowcount == 1:
                     got.add(row.id)
-            return got, now
+            return got
 
-    async def _unclaim(self, rows: list[tuple[OutboxMessage, datetime]]) -> None:
-        """Rows claimed and never attempted: undo the claim, unless someone has claimed them since.
-        One whose earlier attempt was uncertain stays so (in_flight_since kept, the attempt marked
-        over), so its next attempt still checks the channel first."""
-        async with self._writing(), self.db.session() as s, s.begin():
-            for row, claimed_at in rows:
-                ours = (OutboxMessage.id == row.id, *self._pending(), OutboxMessage.last_error.is_(None),
-                        OutboxMessage.in_flight_since == claimed_at)
-                values = (dict(last_error=NOT_ATTEMPTED, attempts=OutboxMessage.attempts - 1)
-                          if row.in_flight_since is not None else
-                          dict(in_flight_since=None, attempts=OutboxMessage.attempts - 1))
-                await s.execute(update(OutboxMessage).where(*ours).values(**values)
+    @staticmethod
+    def _ours(row: OutboxMessage):
+        """The row is still as this attempt's claim left it: nobody has claimed it since."""
+        return (OutboxMessage.id == row.id, OutboxMessage.attempts == row.attempts + 1)
+
+    async def _unclaim(self, row: OutboxMessage) -> None:
+        """Claimed, then stopped before calling Slack: put the row back as it was, so the next
+        process sends it at once (and checks the channel first only if it did before)."""
+        values = dict(in_flight_since=row.in_flight_since, attempts=row.attempts,
+                      last_error=row.last_error or (NOT_ATTEMPTED if row.in_flight_since is not None else None))
+        try:
+            async with self._writing(), self.db.session() as s, s.begin():
+                await s.execute(update(OutboxMessage).where(*self._ours(row), OutboxMessage.last_error.is_(None),
+                                                            *self._pending()).values(**values)
                                 .execution_options(synchronize_session=False))
+        except Exception:  # left claimed: the next process waits out in_flight_timeout and checks first
+            log.warning("Could not put back %s, claimed and not sent", row.key, exc_info=True)
 
     def _backoff(self, row: OutboxMessage) -> timedelta:
         """1 s, 2 s, 4 s … by attempts before this one, up to MAX_BACKOFF."""
@@ -435,8 +540,9 @@ class Dispatcher:
             await self._retry(row, f"HTTP {status}: {error}", self._server_backoff(row), uncertain=True)
         elif error in PERMANENT_ERRORS:
             async with self._writing(), self.db.session() as s, s.begin():
-                await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    dead_at=self.clock(), in_flight_since=None, last_error=error))
+                await s.execute(update(OutboxMessage).where(*self._ours(row)).values(
+                    dead_at=self.clock(), in_flight_since=None, last_error=error)
+                    .execution_options(synchronize_session=False))
             log.warning("Gave up on %s: %s", row.key, error)
         else:
             await self._retry(row, str(error), self._backoff(row))
@@ -448,10 +554,8 @@ class Dispatcher:
         if not uncertain and row.in_flight_since is None:  # an earlier uncertain attempt stays uncertain
             values["in_flight_since"] = None
         async with self._writing(), self.db.session() as s, s.begin():
-            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
-
-    async def _mark_sent(self, row: OutboxMessage, channel: str | None, ts: str | None) -> None:
-        await self._record_sent(Sent(row, channel, ts))
+            await s.execute(update(OutboxMessage).where(*self._ours(row)).values(**values)
+                            .execution_options(synchronize_session=False))
 
     async def _record_sent(self, sent: Sent) -> None:
         """Mark a row sent, together with whatever else has been sent meanwhile; then its hooks."""

@@ -1,7 +1,12 @@
 """The background loop every process runs: whoever holds the lease does the scheduled
 work (digests, reminders) every `interval` and dispatches the outbox; the others wait their
 turn. Between rounds the holder sleeps the interval, or less when a queued retry falls due
-sooner, so a message waiting out a Retry-After goes when it may, not up to an interval later."""
+sooner, so a message waiting out a Retry-After goes when it may, not up to an interval later.
+
+A round starts by renewing the lease and goes ahead only when the renewal is confirmed
+(bot.delivery.lease.Tenure); while it runs the lease is renewed in the background, and the
+dispatcher checks the holder's own deadline before every send, so a holder cut off from the
+database stops sending before anyone else can take over."""
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +31,8 @@ MIN_WAKE = 0.05   # seconds: the shortest sleep between rounds, so a row due now
 class Worker:
     def __init__(self, db, dispatcher: Dispatcher, clock: Callable[[], datetime],
                  scheduled: Callable[[datetime], Awaitable[None]] | None = None, *,
-                 interval: float = 5.0, lease_ttl: timedelta = timedelta(seconds=30)):
+                 interval: float = 5.0, lease_ttl: timedelta = timedelta(seconds=30),
+                 monotonic: Callable[[], float] = time.monotonic):
         self.db = db
         self.dispatcher = dispatcher
         self.clock = clock
@@ -36,39 +42,36 @@ class Worker:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         # A row left in flight by a holder whose lease ran out is the dead holder's: fair to retry.
         dispatcher.in_flight_timeout = lease_ttl
-        self._renewed = 0.0
-        self._renewing = asyncio.Lock()
+        self.tenure = lease.Tenure(db, LEASE, self.holder, lease_ttl, clock, monotonic=monotonic)
 
     async def step(self, *, scheduled: bool = True) -> int:
         """One round: returns messages sent (0 when another process holds the lease).
         `scheduled=False` only delivers (a wake-up for a retry falling due)."""
-        if not await self._renew():
+        await self.tenure.renew()
+        if not self.tenure.confirmed():   # another process has it, or this one can't vouch for it
             return 0
-        if scheduled and self.scheduled is not None:
-            try:
-                await self.scheduled(self.clock())
-            except Exception:  # a broken job must not hold up delivery of what is already queued
-                log.exception("Scheduled work failed")
-        return await self.dispatcher.run_once(still_ours=self._still_ours)
+        keeper = asyncio.create_task(self._keep_renewing())
+        try:
+            if scheduled and self.scheduled is not None:
+                try:
+                    await self.scheduled(self.clock())
+                except Exception:  # a broken job must not hold up delivery of what is already queued
+                    log.exception("Scheduled work failed")
+            return await self.dispatcher.run_once(tenure=self.tenure)
+        finally:
+            keeper.cancel()
 
-    async def _renew(self) -> bool:
-        ok = await lease.acquire(self.db, LEASE, self.holder, self.clock(), self.lease_ttl)
-        self._renewed = time.monotonic() if ok else 0.0
-        return ok
-
-    async def _still_ours(self) -> bool:
-        """Renew the lease during a long batch, well before it could run out."""
-        if time.monotonic() - self._renewed < self.lease_ttl.total_seconds() / 3:
-            return True
-        async with self._renewing:   # messages go out concurrently: one renewal for all of them
-            if time.monotonic() - self._renewed < self.lease_ttl.total_seconds() / 3:
-                return True
-            return await self._renew()
+    async def _keep_renewing(self) -> None:
+        """Renew the lease on time during a round, even while nothing asks (long scheduled work,
+        a batch waiting out a Retry-After): confirmed() starts a renewal whenever one is due."""
+        while True:
+            await asyncio.sleep(self.lease_ttl.total_seconds() * lease.RENEW_EVERY / 4)
+            self.tenure.confirmed()
 
     async def _next_wake(self) -> float:
         """Seconds to sleep: the interval, or less when a queued row (a retry waiting out its
         Retry-After or backoff) falls due sooner. Only the lease holder looks."""
-        if not self._renewed:
+        if not self.tenure.confirmed():
             return self.interval
         soon = await self.dispatcher.next_due()
         if soon is None:
@@ -107,4 +110,4 @@ class Worker:
                 await asyncio.wait_for(stop.wait(), timeout=wait)
             except asyncio.TimeoutError:
                 pass
-        await lease.release(self.db, LEASE, self.holder)
+        await self.tenure.release()

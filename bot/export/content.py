@@ -12,19 +12,15 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.errors import NotFound, UserError
+from bot.core.dates import long_date
+from bot.core.errors import NotFound, UserError
+from bot.core.status import RAGS, STATUSES
 from bot.services.items import rag_of
-from bot.status import RAGS, STATUSES
 from models.queries import committee_by_code
 from models.reads import latest_positions
 from models.tables import Item, Review, Workspace
 
 _PERSON = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
-
-
-def long_date(d: date) -> str:
-    """1 June 2010: the way a committee paper writes a date."""
-    return f"{d.day} {d:%B %Y}"
 
 
 @dataclass
@@ -102,17 +98,17 @@ def heading_for(review_title: str | None, review_code: str | None, committee_nam
 
 
 async def build_position_paper(session: AsyncSession, team_id: str, committee_code: str,
-                               review_code: str | None = None, today: date | None = None,
+                               review_code: str | None = None, *, today: date,
                                directory=None) -> PositionPaper:
     """The paper for one review, or for a committee.
 
     Without a review code: the committee's only review when it has one; when it has
     several, every recommendation of the committee, numbered "sg2010/10" so they
     stay apart. Recommendations only (not actions), closed ones too, in number order.
-    `directory` (bot.directory.Directory), when given, names people who own an
-    item directly instead of printing their Slack ID.
+    `directory` (bot.services.directory.Directory), when given, names people who own an
+    item directly instead of printing their Slack ID. `today` is the caller's (in the
+    committee's time zone): the paper's date and what counts as overdue.
     """
-    today = today or date.today()
     committee = await committee_by_code(session, team_id, committee_code)
     if committee is None:
         raise NotFound(f"There is no committee `{committee_code}` in this workspace.")

@@ -14,8 +14,10 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from bot.core.dates import long_date
+
 from .chart import render_chart
-from .content import PaperRow, PositionPaper, long_date
+from .content import PaperRow, PositionPaper
 
 FONT = "Arial"
 BLACK = RGBColor(0, 0, 0)

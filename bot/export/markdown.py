@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from .content import PaperRow, PositionPaper, long_date
+from bot.core.dates import long_date
+
+from .content import PaperRow, PositionPaper
 
 
 def _cell(text: str) -> str:

@@ -6,14 +6,13 @@ import asyncio
 import logging
 
 import aiohttp
-
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.render import Message, Section, escape
+from bot.core.errors import NotAllowed, NotFound, UserError
 from bot.services.committees import can_see, require_channel_committee
 from bot.services.context import Ctx
-from bot.services.errors import NotAllowed, NotFound, UserError
+from bot.slack_ui.blocks import Message, Section, escape
 
 from . import FORMATS, render
 from .content import PositionPaper, build_position_paper

@@ -7,11 +7,14 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from .content import PositionPaper, long_date
-from .csv_format import COLUMNS
+from bot.core.dates import long_date
+
+from .content import PositionPaper
+from .csv_format import COLUMNS, neutralise
 
 WIDTHS = {"number": 9, "text": 70, "owners": 32, "due": 12, "status": 20, "position": 80}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -20,13 +23,21 @@ THIN = Side(style="thin", color="BFBFBF")
 TOP_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
+def clean_cell(text: str) -> str:
+    """Text without the control characters an XLSX file cannot hold (they would stop the
+    whole committee's export)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
 def render_xlsx(paper: PositionPaper) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Position"
     ws.append(list(COLUMNS))
     for row in paper.rows:
-        ws.append([row.number, row.text, "; ".join(row.owners), row.due, row.status, row.position or ""])
+        ws.append([neutralise(clean_cell(row.number)), neutralise(clean_cell(row.text)),
+                   neutralise(clean_cell("; ".join(row.owners))), row.due, neutralise(clean_cell(row.status)),
+                   neutralise(clean_cell(row.position or ""))])
     for cell in ws[1]:
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(vertical="center")
@@ -54,7 +65,7 @@ def render_xlsx(paper: PositionPaper) -> bytes:
              ("Review", f"{paper.review_title} ({paper.review_code})" if paper.review_title else "all reviews"),
              ("Date", long_date(paper.as_of)), ("Summary", paper.summary())]
     for label, value in facts:
-        about.append([label, value])
+        about.append([label, neutralise(clean_cell(value or ""))])
     for cell in about["A"]:
         cell.font = Font(bold=True)
     for cells in about.iter_rows():

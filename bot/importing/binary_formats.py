@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 
 from .common import find_paper_date
 from .grid import rows_to_paper
+from .limits import MAX_PDF_PAGES, check_text, too_large
 from .model import PaperFormatError, ParsedPaper
 
 
@@ -35,6 +36,18 @@ class _Tables(HTMLParser):
         self.depth = 0
         self.cell: list[str] | None = None
         self.skip = 0
+        self.spans: dict[int, tuple[str, int]] = {}   # column -> (text, rows still to fill)
+
+    def _fill_spans(self) -> None:
+        """Put the text of cells spanning from rows above into this row's next columns."""
+        row = self.tables[-1][-1] if self.tables and self.tables[-1] else None
+        if row is None:
+            return
+        while len(row) in self.spans:
+            text, left = self.spans.pop(len(row))
+            row.append(text)
+            if left > 1:
+                self.spans[len(row) - 1] = (text, left - 1)
 
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
@@ -43,8 +56,10 @@ class _Tables(HTMLParser):
             self.depth += 1
             if self.depth == 1:
                 self.tables.append([])
+                self.spans = {}
         elif self.depth == 1 and tag == "tr":
             self.tables[-1].append([])
+            self._fill_spans()
         elif self.depth == 1 and tag in ("td", "th"):
             if not self.tables[-1]:
                 self.tables[-1].append([])
@@ -52,6 +67,8 @@ class _Tables(HTMLParser):
             self.tables[-1][-1].append("")
             span = dict(attrs).get("colspan")
             self._span = int(span) if span and span.isdigit() else 1
+            down = dict(attrs).get("rowspan")
+            self._down = min(int(down), 500) if down and down.isdigit() else 1
         elif tag in self._BLOCK:
             if self.cell is not None:
                 self.cell.append("")
@@ -70,7 +87,16 @@ class _Tables(HTMLParser):
             row = self.tables[-1][-1]
             row[-1] = text
             row.extend([text] * (getattr(self, "_span", 1) - 1))
+            if getattr(self, "_down", 1) > 1:
+                # A cell spanning several rows (one officer or date for a group of
+                # actions) applies to each of them.
+                start = len(row) - getattr(self, "_span", 1)
+                for col in range(start, len(row)):
+                    self.spans[col] = (text, self._down - 1)
             self.cell = None
+            self._fill_spans()
+        elif tag == "tr" and self.depth == 1:
+            self._fill_spans()
         elif tag in self._BLOCK and self.depth == 0:
             self.lines.append("")
 
@@ -128,10 +154,40 @@ def parse_docx(content: bytes, today: date, parse_text) -> ParsedPaper:
     lines, tables = docx_content(content)
     paper_date = find_paper_date(lines, today)
     found = _best([rows_to_paper(t, today, paper_date=paper_date, tracker_only=True) for t in tables])
-    return found or parse_text("\n".join(lines), today)
+    return found or parse_text(check_text("\n".join(lines)), today)
 
 
 # -- PDF -----------------------------------------------------------------------------
+
+def pdf_tables(content: bytes, today: date) -> ParsedPaper | None:
+    """The PDF's tables from its page layout (pdfplumber: ruling lines and text
+    alignment), a heading row repeated on every page read once; None when it has none."""
+    try:
+        import pdfplumber
+    except ImportError:  # pragma: no cover - pdfplumber is a dependency
+        return None
+    rows: list[list[str]] = []
+    lines: list[str] = []
+    try:
+        with pdfplumber.open(io.BytesIO(content)) as pdf:
+            if len(pdf.pages) > MAX_PDF_PAGES:
+                raise too_large(f"more than {MAX_PDF_PAGES} pages")
+            for page in pdf.pages:
+                if not lines:
+                    lines = (page.extract_text() or "").split("\n")
+                for table in page.extract_tables():
+                    rows.extend([c or "" for c in row] for row in table)
+    except PaperFormatError:
+        raise
+    except MemoryError:
+        raise too_large("it needs too much memory") from None
+    except Exception:
+        return None
+    if not rows:
+        return None
+    return rows_to_paper(rows, today, paper_date=find_paper_date(lines, today), wrapped=True,
+                         tracker_only=True)
+
 
 def pdf_text(content: bytes) -> str:
     """The PDF's text with its layout kept (columns stay lined up), page by page."""
@@ -141,12 +197,18 @@ def pdf_text(content: bytes) -> str:
         raise PaperFormatError("Sorry, I can't read PDF files here; please paste the text.")
     try:
         reader = PdfReader(io.BytesIO(content))
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise too_large(f"more than {MAX_PDF_PAGES} pages")
         pages = []
         for page in reader.pages:
             try:
                 pages.append(page.extract_text(extraction_mode="layout"))
             except Exception:
                 pages.append(page.extract_text() or "")
+    except PaperFormatError:
+        raise
+    except MemoryError:
+        raise too_large("it needs too much memory") from None
     except Exception:
         raise PaperFormatError("Sorry, I couldn't open that PDF; is it a complete PDF file?")
     text = "\n".join(pages)

@@ -117,8 +117,8 @@ def parse_when(text: str, today: date, prefer: str = "future") -> date | None:
         pass
     try:
         # Imported here so this package loads (and CSV with ISO dates works)
-        # even where bot.dates is unavailable.
-        from bot.dates import parse_date
+        # even where bot.core.dates is unavailable.
+        from bot.core.dates import parse_date
     except ImportError:
         return None
     return parse_date(text, today, prefer=prefer)

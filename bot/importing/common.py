@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.status import normalise_status
+from bot.core.status import normalise_status
 
 from .cleaning import parse_when, split_owners, squeeze
 
@@ -21,6 +21,8 @@ _WORD = r"(?:Recommendation|Rec|Action|Item|Ref|No)\.?\s*"
 _REF = (
     r"(?:[A-Z]{1,4}\s?\(\d{2}/\d{2}\)\s?\d{1,3})"          # SR (24/25) 07
     r"|(?:[A-Z]{1,4}\s?\d{1,3}/\d{1,3}(?:\([a-z0-9]{1,3}\))?)"  # BD 12/19(c), F19/2
+    r"|(?:\d{1,3}/(?:19|20)\d{2}(?:/[A-Z]{1,3})?)"                 # 14/2018/P
+    r"|(?:[A-Z]{1,4}\d{1,3}(?:-\d{1,3})+)"                        # DB10-01
     r"|(?:[A-Z]{1,4}-?\d{1,3}(?:\.\d{1,3})*[a-z]?)"         # R1, SC7, A12, CR-4, R2.1
     r"|(?:\d{1,3}\.\d{1,3}[a-z]?)"                          # 02.11, 41.3, 1.1 (not 17.7.12)
     r"|(?:\d{1,3}[a-z]?)"                                   # 1, 12b
@@ -32,10 +34,11 @@ NUMBER_CELL = re.compile(
 # "2 weeks later" is not item 2; coded references (R1, SC7) may be followed by
 # a space, a dash or a colon.
 LINE_START = re.compile(
-    r"^\s*(?:(?P<word>Recommendation|Rec\.?|Action)\s+(?P<w>[A-Z]{0,4}\d{1,3}(?:\.\d{1,3})*[a-z]?)"
+    r"^\s*(?:(?P<word>Recommendation|Rec\.?|Action)\s+(?P<w>[A-Z]{0,4}\d{1,3}(?:[.-]\d{1,3})*[a-z]?)"
     r"\b\s*[.:)\u2013\u2014-]?"
     r"|\((?P<br>\d{1,3}[a-z]?|[a-z]|[ivx]{1,4})\)"
     r"|(?P<code>[A-Z]{1,4}\s?\(\d{2}/\d{2}\)\s?\d{1,3}|[A-Z]{1,4}\s?\d{1,3}/\d{1,3}(?:\([a-z0-9]{1,3}\))?"
+    r"|\d{1,3}/(?:19|20)\d{2}(?:/[A-Z]{1,3})?|[A-Z]{1,4}\d{1,3}(?:-\d{1,3})+"
     r"|[A-Z]{1,4}-?\d{1,3}(?:\.\d{1,3})*[a-z]?)(?=[\s:.\u2013\u2014-])\.?"
     r"|(?P<dotted>\d{1,3}\.\d{1,3})(?!\.?\d)\.?"
     r"|(?P<plain>\d{1,3}[a-z]?|[a-z])[.)](?!\d))"
@@ -59,7 +62,7 @@ _FULL_DATE = re.compile(
     rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}\b"
     r"|\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d{2}\b", re.I)
 
-# Status words that bot.status does not know but published trackers print.
+# Status words that bot.core.status does not know but published trackers print.
 # RAG colours are read as progress: a colour alone says work is under way
 # (green = on track, amber = some slippage, red = off track); blue, where a
 # tracker uses BRAG, means done.

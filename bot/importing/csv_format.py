@@ -9,12 +9,13 @@ import csv
 import io
 from datetime import date
 
-from bot.status import normalise_status
+from bot.core.status import normalise_status
 
 from .cleaning import clean_number, parse_when, plain_lines, split_owners
 from .columns import header_roles
 from .common import clean_ref
 from .detect import csv_header
+from .limits import csv_refusal
 from .model import ImportedItem, PaperFormatError, ParsedPaper
 
 
@@ -29,18 +30,21 @@ def parse_csv(text: str, today: date) -> ParsedPaper:
     items: list[ImportedItem] = []
     problems: list[str] = []
     seen: set[str] = set()
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        if roles is None:
-            # The header must be the first row with anything in it.
-            roles = header_roles(row)
-            if "number" not in roles or "text" not in roles:
-                raise PaperFormatError(
-                    "Sorry, I couldn't read that CSV: its first row should be a header "
-                    "with at least 'number' and 'text' columns.")
-            continue
-        take_row(row, roles, today, problems, reader.line_num, items, seen)
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if roles is None:
+                # The header must be the first row with anything in it.
+                roles = header_roles(row)
+                if "number" not in roles or "text" not in roles:
+                    raise PaperFormatError(
+                        "Sorry, I couldn't read that CSV: its first row should be a header "
+                        "with at least 'number' and 'text' columns.")
+                continue
+            take_row(row, roles, today, problems, reader.line_num, items, seen)
+    except csv.Error as e:   # e.g. a cell longer than csv.field_size_limit()
+        raise csv_refusal(e) from None
 
     if roles is None:
         raise PaperFormatError("Sorry, I couldn't find a header row in that CSV.")
@@ -61,11 +65,19 @@ def take_row(row: list[str], roles: dict[str, int], today: date, problems: list[
     items.append(item)
 
 
+def unneutralise(value: str) -> str:
+    """A cell our export wrote with an apostrophe so no spreadsheet runs it as a formula
+    (bot.export.csv_format.neutralise), as the person wrote it."""
+    if value.startswith("'") and value[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return value[1:]
+    return value
+
+
 def _row_item(row: list[str], roles: dict[str, int], today: date,
               problems: list[str], line_num: int) -> ImportedItem | None:
     def cell(role: str) -> str:
         i = roles.get(role)
-        return row[i].strip() if i is not None and i < len(row) else ""
+        return unneutralise(row[i]).strip() if i is not None and i < len(row) else ""
 
     # Numbers keep their written form ("R1", "SC7"; see common.py), tidied of brackets.
     number = clean_ref(cell("number")) or clean_number(cell("number"))

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from .columns import header_roles
+from .limits import check_text, check_text_bytes
 from .model import PaperFormatError
 
 FORMATS = ("auto", "csv", "text", "html", "pdf", "docx", "xlsx")
@@ -51,6 +52,7 @@ def decode(content: str | bytes) -> str:
         data = bytes(content)
         if data.startswith(b"%PDF") or data.startswith(b"PK\x03\x04"):
             raise PaperFormatError("Sorry, I couldn't read that file as text.")
+        check_text_bytes(data)
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
             text = data.decode("utf-16", errors="replace")
         else:
@@ -63,6 +65,7 @@ def decode(content: str | bytes) -> str:
         text = content
     else:
         raise PaperFormatError("Sorry, I can only read text or file contents.")
+    check_text(text)
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise PaperFormatError("The paper is empty, so there is nothing to import.")
@@ -85,7 +88,10 @@ def csv_header(line: str) -> tuple[str, list[str]] | None:
     for delimiter in (",", "\t", ";"):
         if delimiter not in line:
             continue
-        cells = next(csv.reader([line], delimiter=delimiter), [])
+        try:
+            cells = next(csv.reader([line], delimiter=delimiter), [])
+        except csv.Error:   # a cell longer than the csv module reads: not a header
+            continue
         roles = header_roles(cells)
         if "number" in roles and "text" in roles:
             return delimiter, cells

@@ -13,9 +13,9 @@ no position column of its own (or that cell is empty).
 """
 from __future__ import annotations
 
-import re
 from datetime import date
 
+from .classify import OVERRIDES, classify, heading_role
 from .cleaning import squeeze
 from .columns import header_roles
 from .common import MONTH_HEADING, clean_ref, line_number, owners_from, read_due, read_status
@@ -39,6 +39,22 @@ def find_header(rows: list[Row], limit: int = 40,
         if "text" in roles and len(roles) >= 2 and not (
                 tracker_only and set(roles) <= {"text", "position"}):
             return i, roles
+    # Headings in other words ("Lead Officer / Cabinet Member", "Agreed management action"):
+    # a row of short cells, most of them naming a role by a key word.
+    wanted = {key for key in (OVERRIDES.get() or {}).values()}
+    for i, row in enumerate(rows[:limit]):
+        cells = [squeeze(c) for c in row]
+        filled = [c for c in cells if c]
+        if len(filled) < 2 or any(len(c) > 60 for c in filled):
+            continue
+        named = {c: heading_role(c)[0] for c in filled}
+        roles = {r for r in named.values() if r and r != "ignore"}
+        officer = sum(1 for c in filled if any(squeeze(w).lower() == c.lower() for w in wanted))
+        if officer >= max(1, len(wanted) - 1) and wanted or (
+                "text" in roles and len(roles) >= 2
+                and sum(1 for r in named.values() if r) >= max(2, len(filled) * 0.6)
+                and not (tracker_only and roles <= {"text", "position"})):
+            return i, {r: cells.index(c) for c, r in named.items() if r}
     return None
 
 
@@ -66,8 +82,12 @@ def rows_to_paper(rows: list[Row], today: date, paper_date: date | None = None,
     found = find_header(rows, tracker_only=tracker_only)
     if not found:
         return None
-    start, roles = found
+    start, _roles = found
     header = [squeeze(c) for c in rows[start]]
+    roles, described, confidence = classify(header, [r for r in rows[start + 1:] if r != rows[start]],
+                                            OVERRIDES.get())
+    if "text" not in roles:
+        return None
     width = len(header)
     records: list[dict[str, list[str]]] = []
     for row in rows[start + 1:]:
@@ -104,9 +124,19 @@ def rows_to_paper(rows: list[Row], today: date, paper_date: date | None = None,
 
     items: list[ImportedItem] = []
     problems: list[str] = []
+    guessed = {d["role"] for d in described if d["how"] == "contents"}
+    for d in described:
+        if d["how"] == "contents":
+            problems.append(f"Column {d['column']} ('{d['heading'] or 'no heading'}') taken as "
+                            f"{d['role']} from what its cells hold; please check")
     for n, record in enumerate(records, start=1):
-        items.append(_item(record, n, today, paper_date, problems, wrapped))
-    return ParsedPaper(items=items, title=title, paper_date=paper_date, problems=problems)
+        item = _item(record, n, today, paper_date, problems, wrapped)
+        for role in ("owners", "due", "status"):
+            if role in guessed and record.get(role):
+                item.flags.append(f"{role} read from a column without a {role} heading")
+        items.append(item)
+    return ParsedPaper(items=items, title=title, paper_date=paper_date, problems=problems,
+                       columns=described, confidence=confidence)
 
 
 def _join(parts: list[str], wrapped: bool) -> str:
@@ -128,6 +158,7 @@ def _item(record: dict[str, list[str]], n: int, today: date, paper_date: date | 
     if number is None:
         number = str(n)  # a table without references: items are numbered in order
     label = f"Recommendation {number}"
+    flags: list[str] = []
     owner_text = _join(record.get("owners", []), wrapped)
     owners = owners_from(owner_text)
     if not owners:
@@ -141,6 +172,7 @@ def _item(record: dict[str, list[str]], n: int, today: date, paper_date: date | 
                 break
             if role == "due":
                 problems.append(f"{label}: due date '{written}' not understood")
+                flags.append(f"due date '{written}' not understood")
     status_text = _join(record.get("status", []), True)
     rag_text = _join(record.get("rag", []), True)
     status = read_status(status_text) or read_status(rag_text)
@@ -151,21 +183,10 @@ def _item(record: dict[str, list[str]], n: int, today: date, paper_date: date | 
         status = read_status(position_text)
     if status_text and status is None:
         problems.append(f"{label}: status '{status_text}' not recognised")
+        flags.append(f"status '{status_text}' not recognised")
     position = _join(record.get("position", []), wrapped) or None
     if not position:
         # The status words as printed are kept as the position text.
         position = status_text or rag_text or None
     return ImportedItem(number=number, text=text, owners=owners, due=due, status=status,
-                        position=position)
-
-
-def split_cells(line: str, sep: str) -> list[str]:
-    return [c.strip() for c in line.split(sep)]
-
-
-def title_from(lines: list[str]) -> str | None:
-    for line in lines[:15]:
-        line = squeeze(re.sub(r"<[^>]+>", "", line))
-        if line and not line.startswith("SOURCE:") and len(line.split()) >= 3:
-            return line
-    return None
+                        position=position, flags=flags)

@@ -24,13 +24,24 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.status import normalise_status
+from bot.core.status import normalise_status
 
 from .cleaning import squeeze
 from .columns import column_role
-from .common import (_EXTRA_STATUS, END_MATTER, MONTH_HEADING, PAGE_LINE, clean_ref,
-                     find_due_in_prose, find_paper_date, key, line_number, owners_from, read_due,
-                     read_status)
+from .common import (
+    _EXTRA_STATUS,
+    END_MATTER,
+    MONTH_HEADING,
+    PAGE_LINE,
+    clean_ref,
+    find_due_in_prose,
+    find_paper_date,
+    key,
+    line_number,
+    owners_from,
+    read_due,
+    read_status,
+)
 from .model import ImportedItem, ParsedPaper
 
 # -- one row per line, no delimiter -------------------------------------------
@@ -186,7 +197,7 @@ def _owner_length(tokens: list[str]) -> int:
     while n < len(tokens) - 1 and _INITIALS.match(tokens[-1 - n]) and (
             tokens[-1 - n].isupper() or "/" in tokens[-1 - n] or len(tokens[-1 - n]) <= 3):
         n += 1
-    if n and not tokens[-1 - n + 1].lower() in _JOINERS:
+    if n and tokens[-1 - n + 1].lower() not in _JOINERS:
         # Initials, unless what we took is the end of a capitalised title ("Head of HR").
         if not (n < len(tokens) and tokens[-n - 1].lower() in _JOINERS):
             return n
@@ -277,6 +288,8 @@ def _recommendations_section(lines: list[str]) -> list[str] | None:
 
 
 def parse_blocks(text: str, today: date) -> ParsedPaper | None:
+    # "(Paragraph" / "23)" wrapped over a line break: one reference, not item 23.
+    text = re.sub(r"\((paragraphs?|paras?\.?)[ \t]*\n\s*(?=\d)", r"(\1 ", text, flags=re.I)
     lines = text.split("\n")
     paper_date = find_paper_date(lines, today)
     body = _recommendations_section(lines) or lines
@@ -286,6 +299,8 @@ def parse_blocks(text: str, today: date) -> ParsedPaper | None:
     for line in body:
         s = line.strip()
         found = line_number(s) if s else None
+        if found and blocks and _nested_roman(found[0], blocks[0][0], blocks[-1][0]):
+            found = None   # "(i)" under "(a)": part of the lettered item
         if found and (family is None or _family(s) == family):
             family = family or _family(s)
             blocks.append((found[0], [found[1]] if found[1].strip() else []))
@@ -309,6 +324,40 @@ def parse_blocks(text: str, today: date) -> ParsedPaper | None:
     return ParsedPaper(items=items, paper_date=paper_date, problems=problems)
 
 
+def _nested_roman(number: str, first: str, last: str) -> bool:
+    """(i)-(x) inside a list lettered (a), (b), …: nested under the letter above, unless
+    it is the next letter ((h) then (i)) or the list itself is numbered in roman."""
+    if not re.fullmatch(r"[ivx]{1,4}", number) or first in ("i",) or not re.fullmatch(r"[a-z]", last):
+        return False
+    return not (len(number) == 1 and ord(number) == ord(last) + 1)
+
+
+# "(Paragraph 12)", "(paras 4.1-4.3)": where the recommendation sits in the report. It
+# ends the recommendation; a heading may follow it before the next one.
+_PARA_REF = re.compile(r"\s*\(\s*(?:see\s+)?(?:paragraphs?|paras?\.?)\s+[\d.,\s\u2013-]+(?:and\s+[\d.]+)?\)\s*\.?",
+                       re.I)
+_QUOTED = re.compile(r"^[\u2018\u201c'\"](?P<quote>.{10,}?)[\u2019\u201d'\"](?=\s|$)\s*(?P<rest>.*)$", re.S)
+# "Officials to prepare …", "Director of Community Care to liaise …": the actor named at
+# the start of an action, taken as its owner when the paper has no owner of its own.
+_ACTOR = re.compile(r"^(?P<who>[A-Z][\w&'\u2019-]*(?:\s+(?:of|and|for|&|the|[A-Z][\w&'\u2019-]*)){0,5})"
+                    r"\s+to\s+(?!be\b)[a-z]{3,}\b")
+_NOT_ACTORS = {"a", "an", "the", "this", "that", "these", "those", "we", "it", "there", "any",
+               "all", "each", "our", "its", "their", "in", "on", "to", "for", "and", "as", "if"}
+_CLOSING_STATUS = re.compile(r"(?:^|[.;]\s+)(?P<words>(?:action|item|recommendation)\s+"
+                             r"(?:closed|complete|completed|ongoing|open|in progress|superseded|"
+                             r"withdrawn|deferred))\s*\.?\s*$", re.I)
+
+
+def actor_owner(text: str) -> str | None:
+    m = _ACTOR.match(text or "")
+    if not m:
+        return None
+    who = m.group("who")
+    if who.split()[0].lower() in _NOT_ACTORS or who.split()[-1].lower() in _JOINERS:
+        return None
+    return who
+
+
 def _paragraphs(lines: list[str]) -> list[str]:
     paras: list[str] = []
     current: list[str] = []
@@ -325,6 +374,18 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 
 def _block_item(number: str, block: list[str], paper_date, today) -> ImportedItem:
+    joined = "\n".join(block)
+    cut = _PARA_REF.search(joined)
+    if cut:
+        # The recommendation ends at its paragraph reference; what follows is a heading
+        # (or blank), except labelled fields.
+        tail = [t for t in joined[cut.end():].split("\n")
+                if (m := _FIELD.match(t)) and column_role(m.group("label"))]
+        block = joined[:cut.start()].split("\n") + tail
+    quoted = _QUOTED.match(squeeze(joined)) if not cut else None
+    if quoted and quoted.group("rest").strip():
+        # 'The action as agreed.' followed by what has been done about it.
+        return _quoted_item(number, quoted.group("quote"), quoted.group("rest"), paper_date, today)
     text_lines: list[str] = []
     fields: dict[str, list[str]] = {}
     comments: list[str] = []
@@ -373,5 +434,22 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
     if status_text:
         # The status as written is kept as the position text (before any comments).
         position = "\n".join(filter(None, [status_text, position]))
+    flags = []
+    if not owners and not fields.get("owners") and (actor := actor_owner(text)):
+        owners = [actor]
+        flags.append("owner taken from the action's own words")
     return ImportedItem(number=number, text=text, owners=owners, due=due,
-                        status=read_status(status_text), position=position)
+                        status=read_status(status_text), position=position, flags=flags)
+
+
+def _quoted_item(number: str, quote: str, rest: str, paper_date, today) -> ImportedItem:
+    text = squeeze(quote)
+    position = squeeze(rest)
+    m = _CLOSING_STATUS.search(position)
+    status = read_status(re.sub(r"^(?:action|item|recommendation)\s+", "", m.group("words"), flags=re.I)) if m else None
+    owners, flags = [], []
+    if actor := actor_owner(text):
+        owners = [actor]
+        flags.append("owner taken from the action's own words")
+    return ImportedItem(number=number, text=text, owners=owners, due=None, status=status,
+                        position=position or None, flags=flags)

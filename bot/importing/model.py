@@ -18,8 +18,11 @@ class ImportedItem:
     text: str                   # plain text, paragraphs joined by "\n"
     owners: list[str] = field(default_factory=list)   # role names as written
     due: date | None = None
-    status: str | None = None   # our vocabulary (bot.status) or None
+    status: str | None = None   # our vocabulary (bot.core.status) or None
     position: str | None = None  # position reported against it, paragraphs joined by "\n"
+    # Why the importer is unsure of this item ("owner read from the cell contents", "two
+    # dates, took the revised one"): shown in the preview, never silently guessed away.
+    flags: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
@@ -41,6 +44,12 @@ class ParsedPaper:
     # "recommendations" (a tracker or report) or "decisions" (minutes' RESOLVED/AGREED
     # blocks, each of which can become an action).
     kind: str = "recommendations"
+    # Which column of the table was taken for what: one entry per column used, in the
+    # table's order, e.g. {"role": "owners", "heading": "Lead Officer", "how": "heading",
+    # "confidence": 0.95}. Empty for layouts that are not tables (numbered blocks, minutes).
+    columns: list[dict] = field(default_factory=list)
+    # How sure the importer is that it read the paper's structure right, 0..1.
+    confidence: float = 1.0
 
     def as_json(self) -> dict:
         return {
@@ -48,4 +57,6 @@ class ParsedPaper:
             "paper_date": self.paper_date.isoformat() if self.paper_date else None,
             "items": [item.as_json() for item in self.items],
             "problems": list(self.problems),
+            "columns": [dict(c) for c in self.columns],
+            "confidence": round(self.confidence, 2),
         }

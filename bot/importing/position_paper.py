@@ -15,10 +15,19 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.status import normalise_status
+from bot.core.status import normalise_status
 
-from .cleaning import (append_paragraphs, ends_sentence, paragraphs, parse_when,
-                       split_owners, squeeze, tidy_title, trim_field, unique_owners)
+from .cleaning import (
+    append_paragraphs,
+    ends_sentence,
+    paragraphs,
+    parse_when,
+    split_owners,
+    squeeze,
+    tidy_title,
+    trim_field,
+    unique_owners,
+)
 from .columns import header_roles
 from .model import ImportedItem, PaperFormatError, ParsedPaper
 

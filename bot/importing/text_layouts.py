@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from .layout_cells import parse_cell_lines
 from .layout_lines import parse_blocks, parse_rows
 from .layout_tables import parse_blank_cells, parse_fixed_width, parse_pipe
 from .minutes import parse_minutes
@@ -26,7 +27,7 @@ def parse_text(text: str, today: date) -> ParsedPaper:
             return parse_position_paper(text, today)
         except PaperFormatError:
             pass
-    for reader in (parse_fixed_width, parse_rows, parse_minutes, parse_blocks):
+    for reader in (parse_fixed_width, parse_rows, parse_cell_lines, parse_minutes, parse_blocks):
         if (paper := reader(text, today)) and paper.items:
             return paper
     return parse_position_paper(text, today)

@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.errors import NotAllowed, UserError
 from bot.services import audit
 from bot.services.context import Ctx
-from bot.services.errors import NotAllowed, UserError
-from models.queries import committee_by_code, committee_for_channel, ensure_workspace, find_role, role_key
-from models.tables import Committee, Role, RoleHolder
+from models import reads
+from models.queries import committee_by_code, ensure_workspace, role_key
+from models.reads import CommitteeRow
+from models.tables import Committee, Item, ItemOwner, Role, RoleHolder
+
+C = TypeVar("C", Committee, CommitteeRow)
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # Role names that mean "this committee's chair / officers" rather than an office of their own.
@@ -29,15 +34,18 @@ class Holder:
 
 
 async def require_admin(ctx: Ctx, what: str) -> None:
-    if not await ctx.directory.is_admin(ctx.user_id):
+    if not await ctx.directory.is_admin(ctx.user_id, ctx.team_id):
         raise NotAllowed(f"Only workspace admins can {what}. Ask an admin, or have your user ID added to SCRUTINEER_ADMINS.")
 
 
-async def channel_committee(session: AsyncSession, ctx: Ctx) -> Committee | None:
-    return await committee_for_channel(session, ctx.team_id, ctx.channel_id)
+async def channel_committee(session: AsyncSession, ctx: Ctx) -> CommitteeRow | None:
+    """The committee bound to the channel asked in (models/reads.committee_for_channel, the one
+    look-up), read in the session's transaction. A writer that needs the ORM object (to change
+    the committee, or to hang a new row on it) loads it by the row's id."""
+    return await reads.in_session(session, reads.committee_for_channel, ctx.team_id, ctx.channel_id)
 
 
-async def require_channel_committee(session: AsyncSession, ctx: Ctx) -> Committee:
+async def require_channel_committee(session: AsyncSession, ctx: Ctx) -> CommitteeRow:
     committee = await channel_committee(session, ctx)
     if committee is None:
         raise UserError("This channel isn't bound to a committee yet. An admin can bind it with "
@@ -45,23 +53,27 @@ async def require_channel_committee(session: AsyncSession, ctx: Ctx) -> Committe
     return committee
 
 
-async def can_see(ctx: Ctx, committee: Committee) -> bool:
+async def can_see(ctx: Ctx, committee: Committee | CommitteeRow) -> bool:
     if not committee.is_private or committee.channel_id == ctx.channel_id:
         return True
     if committee.channel_id and committee.channel_id in await ctx.directory.private_channels_of(ctx.user_id):
         return True
-    return await ctx.directory.is_admin(ctx.user_id)
+    return await ctx.directory.is_admin(ctx.user_id, ctx.team_id)
 
 
-async def visible_committees(session: AsyncSession, ctx: Ctx) -> list[Committee]:
-    committees = list(await session.scalars(
-        select(Committee).where(Committee.team_id == ctx.team_id).order_by(Committee.code)))
+async def visible(ctx: Ctx, committees: list[C]) -> list[C]:
+    """Those of the committees the person may see, in the same order."""
     if not any(c.is_private for c in committees):
         return committees
     return [c for c in committees if await can_see(ctx, c)]
 
 
-async def committee_roles_of(session: AsyncSession, ctx: Ctx, committee: Committee) -> set[str]:
+async def visible_committees(session: AsyncSession, ctx: Ctx) -> list[CommitteeRow]:
+    """Every committee of the workspace the person may see, by code."""
+    return await visible(ctx, await reads.in_session(session, reads.committees_of, ctx.team_id))
+
+
+async def committee_roles_of(session: AsyncSession, ctx: Ctx, committee: Committee | CommitteeRow) -> set[str]:
     """The kinds ("chair", "officer") the person holds on this committee."""
     rows = await session.scalars(
         select(Role.kind).join(RoleHolder, RoleHolder.role_id == Role.id).where(
@@ -70,14 +82,14 @@ async def committee_roles_of(session: AsyncSession, ctx: Ctx, committee: Committ
     return set(rows)
 
 
-async def can_update_item(session: AsyncSession, ctx: Ctx, item) -> bool:
+async def can_update_item(session: AsyncSession, ctx: Ctx, item: Item | reads.ItemRow) -> bool:
     """Its owners (the current holders of its roles, loaded with it), the committee's chair
     and officers, and admins. item: an Item, or a read row (models/reads.py)."""
     if any(h.user_id == ctx.user_id for o in item.owners for h in o.role.current_holders):
         return True
     if await committee_roles_of(session, ctx, item.committee):
         return True
-    return await ctx.directory.is_admin(ctx.user_id)
+    return await ctx.directory.is_admin(ctx.user_id, ctx.team_id)
 
 
 async def setup_committee(session: AsyncSession, ctx: Ctx, code: str, name: str) -> tuple[Committee, bool]:
@@ -96,7 +108,7 @@ async def setup_committee(session: AsyncSession, ctx: Ctx, code: str, name: str)
     bound_here = await channel_committee(session, ctx)
     if bound_here is not None and bound_here.code != code:
         raise UserError(f"This channel is already bound to `{bound_here.code}` ({bound_here.name}).")
-    committee = await committee_by_code(session, ctx.team_id, code)
+    committee = await committee_by_code(session, ctx.team_id, code)   # the ORM object, to change
     if committee is None:
         if not name:
             raise UserError("Give the committee a name too, e.g. `/scrutiny setup cyp Children and Young People Scrutiny Committee`.")
@@ -120,7 +132,7 @@ async def setup_committee(session: AsyncSession, ctx: Ctx, code: str, name: str)
 
 
 async def get_or_create_role(session: AsyncSession, ctx_team: str, name: str, now, actor: str,
-                             kind: str = "role", committee: Committee | None = None) -> Role:
+                             kind: str = "role", committee: Committee | CommitteeRow | None = None) -> Role:
     name = " ".join(name.split()).strip(" .,;:")
     if not name:
         raise UserError("A role needs a name, e.g. `\"Chairman of the ESCB\"`.")
@@ -185,13 +197,15 @@ async def assign_role(session: AsyncSession, ctx: Ctx, name: str, holders: list[
     await session.flush()
     audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="role", entity_id=role.id,
                  action="assign",
-                 before={"holders": [holder_label(h) for h in ended]},
-                 after={"holders": [holder_label(h) for h in started]})
+                 before={"holders": [holder_text(h) for h in ended]},
+                 after={"holders": [holder_text(h) for h in started]})
     await session.refresh(role, ["holders"])
     return role, ended, started
 
 
-def holder_label(h: RoleHolder) -> str:
+def holder_text(h: RoleHolder | reads.HolderRow) -> str:
+    """Who holds a role, as plain text for the audit trail (shown to people through
+    bot.slack_ui.items.holder_label, which escapes it)."""
     if h.user_id:
         return f"<@{h.user_id}>"
     if h.name and h.email:
@@ -200,10 +214,29 @@ def holder_label(h: RoleHolder) -> str:
 
 
 async def list_roles(session: AsyncSession, ctx: Ctx) -> list[Role]:
-    return list(await session.scalars(
+    """The workspace's roles the person may know of. A role that belongs to a committee they
+    can't see (its chair, its officers), or that owns items only in such committees, is left
+    out: outsiders learn nothing of a private committee, not even its name."""
+    roles = list(await session.scalars(
         select(Role).where(Role.team_id == ctx.team_id, Role.kind != "person").order_by(Role.name)))
+    all_ids = {c.id for c in await reads.in_session(session, reads.committees_of, ctx.team_id)}
+    seen = {c.id for c in await visible_committees(session, ctx)}
+    if seen == all_ids:
+        return roles
+    owned_in: dict[int, set[int]] = {}
+    for role_id, committee_id in await session.execute(
+            select(ItemOwner.role_id, Item.committee_id).join(Item, Item.id == ItemOwner.item_id)
+            .where(Item.team_id == ctx.team_id).distinct()):
+        owned_in.setdefault(role_id, set()).add(committee_id)
+
+    def shown(role: Role) -> bool:
+        if role.committee_id is not None:
+            return role.committee_id in seen
+        committees = owned_in.get(role.id)
+        return not committees or bool(committees & seen)
+    return [r for r in roles if shown(r)]
 
 
-__all__ = ["Holder", "assign_role", "can_see", "can_update_item", "channel_committee", "find_role",
+__all__ = ["Holder", "assign_role", "can_see", "can_update_item", "channel_committee",
            "list_roles", "person_role", "require_admin", "require_channel_committee", "setup_committee",
-           "visible_committees", "committee_roles_of", "get_or_create_role", "holder_label"]
+           "visible", "visible_committees", "committee_roles_of", "get_or_create_role", "holder_text"]

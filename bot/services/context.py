@@ -1,11 +1,11 @@
 """Who is asking, where, and when: passed to every service call."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.directory import Directory
+from bot.services.directory import Directory
 
 
 @dataclass(frozen=True)
@@ -24,3 +24,7 @@ class Ctx:
     @property
     def in_dm(self) -> bool:
         return not self.channel_id or self.channel_id.startswith("D")
+
+    def in_channel(self, channel_id: str | None) -> "Ctx":
+        """The same request, placed where a form or button says it began (its metadata)."""
+        return replace(self, channel_id=channel_id)

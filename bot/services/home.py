@@ -1,8 +1,9 @@
-"""The App Home tab: a person's own open items (overdue first), their committees' next
-meetings, and the decision letters awaiting their acknowledgement.
+"""The App Home tab's data: a person's own open items (overdue first), their committees' next
+meetings, and the decision letters awaiting their acknowledgement (drawn by the caller).
 
 Published directly when the person opens the tab. A change to one of their items queues a
-refresh through the outbox (views.publish) in its transaction; the view is built when sent."""
+refresh through the outbox (views.publish) in its transaction; the view is built when sent,
+from queued_home_data."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,10 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.status import OPEN
 from bot.delivery import enqueue_many
 from bot.services.committees import visible_committees
 from bot.services.context import Ctx
-from bot.status import OPEN
+from models import reads
 from models.delivery import OutboxMessage
 from models.meetings import Letter, LetterRecipient, Meeting
 from models.tables import Committee, Item, ItemOwner, RoleHolder
@@ -29,7 +31,7 @@ DEFAULT_TZ = ZoneInfo("Europe/London")
 class _NoDirectory:
     """Without Slack to ask, a private committee is hidden (the safe answer)."""
 
-    async def is_admin(self, user_id: str) -> bool:
+    async def is_admin(self, user_id: str, team_id: str | None = None) -> bool:
         return False
 
     async def private_channels_of(self, user_id: str) -> frozenset[str]:
@@ -51,6 +53,7 @@ class HomeData:
     letters: list[AwaitingLetter] = field(default_factory=list)
     more_letters: int = 0
     now: datetime | None = None
+    tz: ZoneInfo = DEFAULT_TZ
 
 
 def overdue_first(items: list[Item], today: date) -> list[Item]:
@@ -67,7 +70,7 @@ async def home_data(session: AsyncSession, team_id: str, user_id: str, now: date
               directory=directory if directory is not None else _NoDirectory())
     committees = await visible_committees(session, ctx)
     ids = [c.id for c in committees]
-    data = HomeData(now=now)
+    data = HomeData(now=now, tz=tz)
     if ids:
         held = select(RoleHolder.role_id).where(RoleHolder.user_id == user_id, RoleHolder.ended_at.is_(None))
         mine = list(await session.scalars(select(Item).where(
@@ -95,16 +98,6 @@ async def home_data(session: AsyncSession, team_id: str, user_id: str, now: date
     return data
 
 
-async def home_view(session: AsyncSession, team_id: str, user_id: str, now: datetime, tz: ZoneInfo,
-                    directory=None) -> dict:
-    """The Home tab as a views.publish view."""
-    from bot import messages
-
-    data = await home_data(session, team_id, user_id, now, tz, directory)
-    msg = messages.home(data, now.astimezone(tz).date(), tz)
-    return {"type": "home", "blocks": msg.to_blocks()}
-
-
 async def queue_home_refresh(session: AsyncSession, team_id: str, user_ids, now: datetime, *,
                              tz: ZoneInfo | None = None) -> int:
     """Queue a Home refresh for each person, inside the caller's transaction. Only the request
@@ -119,14 +112,18 @@ async def queue_home_refresh(session: AsyncSession, team_id: str, user_ids, now:
         for user_id in dict.fromkeys(u for u in user_ids if u)], now=now)
 
 
-async def build_queued_home(session: AsyncSession, row: OutboxMessage, now: datetime, directory) -> dict:
-    """The view for a queued refresh (a row queue_home_refresh wrote), from the state now."""
-    return await home_view(session, row.team_id, row.channel, now, ZoneInfo(row.payload["home"]["tz"]), directory)
+async def queued_home_data(session: AsyncSession, row: OutboxMessage, now: datetime, directory) -> HomeData:
+    """The Home for a queued refresh (a row queue_home_refresh wrote), from the state now."""
+    return await home_data(session, row.team_id, row.channel, now, ZoneInfo(row.payload["home"]["tz"]), directory)
 
 
-async def refresh_item_owners(session: AsyncSession, ctx: Ctx, item: Item, role_ids=()) -> int:
+async def refresh_item_owners(session: AsyncSession, ctx: Ctx, item: Item | reads.ItemRow, role_ids=()) -> int:
     """After a change to an item: refresh the Home of everyone holding one of its owning
-    roles, now or (role_ids) before the change."""
+    roles, now or (role_ids) before the change. An item read as a row (models.reads) carries
+    its owners' holders, so they are taken from it; otherwise they are looked up."""
+    if isinstance(item, reads.ItemRow) and not role_ids:
+        users = [h.user_id for o in item.owners for h in o.role.current_holders]
+        return await queue_home_refresh(session, ctx.team_id, users, ctx.now, tz=ctx.tz)
     ids = {o.role_id for o in item.owners} | set(role_ids)
     if not ids:
         return 0
@@ -137,5 +134,5 @@ async def refresh_item_owners(session: AsyncSession, ctx: Ctx, item: Item, role_
     return await queue_home_refresh(session, ctx.team_id, users, ctx.now, tz=ctx.tz)
 
 
-__all__ = ["AwaitingLetter", "HomeData", "build_queued_home", "home_data", "home_view", "overdue_first",
-           "queue_home_refresh", "refresh_item_owners"]
+__all__ = ["AwaitingLetter", "HomeData", "home_data", "overdue_first", "queue_home_refresh", "queued_home_data",
+           "refresh_item_owners"]

@@ -5,19 +5,26 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from functools import partial
+from typing import Protocol, TypeVar
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Connection, and_, exists, func, or_, select
 from sqlalchemy import update as update_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.errors import NotAllowed, NotFound, UserError
+from bot.core.status import OPEN, RAGS, STATUSES, is_open
 from bot.db import Database
 from bot.services import audit
 from bot.services.committees import (
-    can_see, can_update_item, channel_committee, get_or_create_role, person_role,
+    can_see,
+    can_update_item,
+    get_or_create_role,
+    person_role,
+    visible,
 )
 from bot.services.context import Ctx
-from bot.services.errors import NotAllowed, NotFound, UserError
-from bot.status import CLOSED, OPEN, RAGS, STATUSES, is_open
+from bot.services.home import refresh_item_owners
 from models import reads
 from models.queries import role_key
 from models.tables import Committee, Item, ItemOwner, Position, Role
@@ -45,7 +52,18 @@ def parse_ref(text: str) -> Ref | None:
     return Ref(m["prefix"], kind, m["number"])
 
 
-def rag_of(item: Item, today: date) -> str | None:
+class RagFacts(Protocol):
+    """What RAG is worked out from: an Item, a read row (models/reads.py), or a row of just
+    these columns (the meeting digest counts every item's RAG that way)."""
+    @property
+    def status(self) -> str: ...
+    @property
+    def rag_override(self) -> str | None: ...
+    @property
+    def due(self) -> date | None: ...
+
+
+def rag_of(item: RagFacts, today: date) -> str | None:
     """Red when overdue; amber when due within 14 days and not started; otherwise green —
     unless an officer has set it. Closed items have none."""
     if not is_open(item.status):
@@ -83,7 +101,8 @@ def _ref_conditions(ctx: Ctx, ref: Ref, here) -> list:
     return conds
 
 
-async def _the_one(ctx: Ctx, ref: Ref, here, candidates):
+async def _the_one(ctx: Ctx, ref: Ref, here: reads.CommitteeRow | None,
+                   candidates: list[reads.ItemRow]) -> reads.ItemRow:
     found = [i for i in candidates if await can_see(ctx, i.committee)]
     if not found:
         where = f"in {here.name}" if here is not None and not ref.prefix else "in the committees you can see"
@@ -94,33 +113,53 @@ async def _the_one(ctx: Ctx, ref: Ref, here, candidates):
     return found[0]
 
 
-async def resolve(session: AsyncSession, ctx: Ctx, text: str) -> Item:
-    """Find the one item a ref names, among the committees the person may see (to change it)."""
+def _named(conn: Connection, ctx: Ctx, ref: Ref, *, to_show: bool
+           ) -> tuple[reads.CommitteeRow | None, list[reads.ItemRow]]:
+    """(the channel's committee, which a short ref is looked for in; the items the ref may
+    name), as read rows. A ref with a prefix says where itself, so the channel isn't looked up.
+    to_show: with their owners and newest position; else only enough to tell which item."""
+    here = None if ref.prefix else reads.committee_for_channel(conn, ctx.team_id, ctx.channel_id)
+    rows, _ = reads.item_rows(conn, _ref_conditions(ctx, ref, here), order_by=(reads.items.c.id,),
+                              with_owners=to_show, with_latest=to_show)
+    return here, rows
+
+
+async def _lookup(read, ctx: Ctx, text: str, *, to_show: bool) -> reads.ItemRow:
+    """The one item a typed ref names among those the person may see: the one answer, for
+    showing it (find) and for changing it (resolve). read: Database.read, or a session's."""
     ref = _parse_or_explain(text)
-    here = await channel_committee(session, ctx)
-    return await _the_one(ctx, ref, here, await session.scalars(select(Item).where(*_ref_conditions(ctx, ref, here))))
-
-
-async def find(db: Database, ctx: Ctx, text: str) -> reads.ItemRow:
-    """As resolve, to show it: the item as a read row, with its owners and newest position."""
-    ref = _parse_or_explain(text)
-
-    def read(conn):
-        here = reads.committee_for_channel(conn, ctx.team_id, ctx.channel_id)
-        rows, _ = reads.item_rows(conn, _ref_conditions(ctx, ref, here), order_by=(reads.items.c.id,),
-                                  with_latest=True)
-        return here, rows
-    here, rows = await db.read(read)
+    here, rows = await read(_named, ctx, ref, to_show=to_show)
     return await _the_one(ctx, ref, here, rows)
 
 
+async def find(db: Database, ctx: Ctx, text: str) -> reads.ItemRow:
+    """The item a ref names, to show it: a read row with its owners and newest position."""
+    return await _lookup(db.read, ctx, text, to_show=True)
+
+
+async def resolve(session: AsyncSession, ctx: Ctx, text: str) -> Item:
+    """The item a ref names, to change it: looked up as find() does (in the session's
+    transaction), then loaded into the ORM by the id that look-up returned."""
+    row = await _lookup(partial(reads.in_session, session), ctx, text, to_show=False)
+    return await load_item(session, ctx, row.id)
+
+
+_I = TypeVar("_I", Item, reads.ItemRow)
+
+
+async def _may_see(ctx: Ctx, item: _I | None) -> _I:
+    """An item asked for by id (typed metadata: a button, a form), if it is this workspace's
+    and the person may see its committee: the one check, for showing and for changing."""
+    if item is None or item.team_id != ctx.team_id or not await can_see(ctx, item.committee):
+        raise NotFound("That item no longer exists, or you can't see it.")
+    return item
+
+
 async def find_by_id(db: Database, ctx: Ctx, item_id: int) -> reads.ItemRow:
-    """An item by id from typed metadata (a button), to show it."""
+    """An item by id, to show it: a read row with its owners and newest position."""
     rows, _ = await db.read(reads.item_rows, (reads.items.c.id == item_id, reads.items.c.team_id == ctx.team_id),
                             with_latest=True)
-    if not rows or not await can_see(ctx, rows[0].committee):
-        raise NotFound("That item no longer exists, or you can't see it.")
-    return rows[0]
+    return await _may_see(ctx, rows[0] if rows else None)
 
 
 @dataclass
@@ -145,8 +184,33 @@ class ItemFilter:
 
     @classmethod
     def from_json(cls, text: str) -> "ItemFilter":
-        data = json.loads(text)
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        """A filter back from a "More" button. Anything but what to_json wrote (a tampered
+        value, a date that doesn't exist, an absurd offset) raises ValueError."""
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+        if not isinstance(data, dict):
+            raise ValueError("not a filter")
+        filt = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        for name in ("overdue", "mine", "include_closed"):
+            if type(getattr(filt, name)) is not bool:
+                raise ValueError(name)
+        for name in ("holder", "owner", "due_label", "status", "due_start", "due_end"):
+            value = getattr(filt, name)
+            if value is not None and (not isinstance(value, str) or len(value) > 500):
+                raise ValueError(name)
+        for name in ("due_start", "due_end"):
+            if getattr(filt, name) is not None:
+                date.fromisoformat(getattr(filt, name))
+        if not isinstance(filt.search, list) or len(filt.search) > 50 or not all(
+                isinstance(w, str) and len(w) <= 100 for w in filt.search):
+            raise ValueError("search")
+        if filt.committee_id is not None and not (type(filt.committee_id) is int and 0 < filt.committee_id < 2**31):
+            raise ValueError("committee_id")
+        if type(filt.offset) is not int or not 0 <= filt.offset < 1_000_000:
+            raise ValueError("offset")
+        return filt
 
     def describe(self) -> str:
         parts = []
@@ -192,7 +256,7 @@ async def list_items(db: Database, ctx: Ctx, filt: ItemFilter) -> ItemPage:
     elif asked_for is not None:
         raise NotAllowed("That committee is private to its channel's members.")
     else:
-        committees = [c for c in every if await can_see(ctx, c)]
+        committees = await visible(ctx, every)
     if not committees:
         return ItemPage([], 0, 0, filt, [])
     t, owners = reads.items, reads.owners
@@ -239,13 +303,13 @@ def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def positions_of(db: Database, item) -> list[reads.PositionRow]:
+async def positions_of(db: Database, item: Item | reads.ItemRow) -> list[reads.PositionRow]:
     return await db.read(reads.positions_of, item.id)
 
 
 async def latest_position(session: AsyncSession, item: Item) -> reads.PositionRow | None:
     """The newest position of an item being changed, read in the changing session."""
-    return (await session.run_sync(reads.latest_positions, [item.id])).get(item.id)
+    return (await reads.in_session(session, reads.latest_positions, [item.id])).get(item.id)
 
 
 # ---- changes ----------------------------------------------------------------
@@ -277,7 +341,7 @@ class ItemChanges:
             getattr(self, f) is None for f in self.__dataclass_fields__ if f not in ("position", "clear_due"))
 
 
-def _position_text(ch: ItemChanges, item) -> str:
+def _position_text(ch: ItemChanges, item: Item | reads.ItemRow) -> str:
     """The new position, checked; "" when none was given."""
     text = (ch.position or "").strip()
     if ch.position is not None and not text:
@@ -309,9 +373,7 @@ async def _add_position(db: Database, ctx: Ctx, ref_text: str, ch: ItemChanges):
         position = await _record(s, ctx, item.id, changes)
         await s.execute(update_(Item).where(Item.id == item.id).values(updated_at=ctx.now))
         await s.flush()
-        from bot.services.home import queue_home_refresh  # imported here: home builds on this module
-        await queue_home_refresh(s, ctx.team_id, [h.user_id for o in item.owners for h in o.role.current_holders],
-                                 ctx.now, tz=ctx.tz)
+        await refresh_item_owners(s, ctx, item)
     item.latest = reads.PositionRow(position.id, item.id, position.text, position.as_of, position.author_user_id,
                                     position.author_name, position.source)
     return item, changes, item.latest
@@ -333,7 +395,7 @@ async def _record(session: AsyncSession, ctx: Ctx, item_id: int, changes: list[C
     return position
 
 
-async def require_can_update(session: AsyncSession, ctx: Ctx, item) -> None:
+async def require_can_update(session: AsyncSession, ctx: Ctx, item: Item | reads.ItemRow) -> None:
     if not await can_update_item(session, ctx, item):
         raise NotAllowed(f"Only the owners of {item.ref}, the committee's chair and officers, or an admin can update it.")
 
@@ -419,7 +481,6 @@ async def apply_changes(session: AsyncSession, ctx: Ctx, item: Item, ch: ItemCha
     item.updated_at = ctx.now
     await _record(session, ctx, item.id, changes)
     await session.flush()
-    from bot.services.home import refresh_item_owners  # imported here: home builds on this module
     await refresh_item_owners(session, ctx, item, home_roles)
     return changes
 
@@ -440,14 +501,19 @@ async def create_action(session: AsyncSession, *, team_id: str, committee: Commi
     return item
 
 
-async def load_item(session: AsyncSession, ctx: Ctx, item_id: int) -> Item:
-    """An item by id from typed metadata (a button or a form), checked against the workspace."""
-    item = await session.get(Item, item_id)
-    if item is None or item.team_id != ctx.team_id or not await can_see(ctx, item.committee):
-        raise NotFound("That item no longer exists, or you can't see it.")
+async def item_to_edit(session: AsyncSession, ctx: Ctx, *, ref: str | None = None, item_id: int | None = None) -> Item:
+    """The item a person is about to change (by the ref they typed, or by id from a button),
+    if they may change it."""
+    item = await resolve(session, ctx, ref) if item_id is None else await load_item(session, ctx, item_id)
+    await require_can_update(session, ctx, item)
     return item
 
 
+async def load_item(session: AsyncSession, ctx: Ctx, item_id: int) -> Item:
+    """An item by id, to change it: loaded into the ORM, checked as find_by_id checks it."""
+    return await _may_see(ctx, await session.get(Item, item_id))
+
+
 __all__ = ["Change", "ItemChanges", "ItemFilter", "ItemPage", "PAGE_SIZE", "Ref", "apply_changes",
-           "find", "find_by_id", "latest_position", "list_items", "load_item", "parse_ref", "positions_of", "rag_of", "resolve",
-           "CLOSED", "EXEC_RESPONSES"]
+           "find", "find_by_id", "item_to_edit", "latest_position", "list_items", "load_item", "parse_ref",
+           "positions_of", "rag_of", "resolve", "EXEC_RESPONSES"]

@@ -9,7 +9,8 @@ Sending only *queues* messages in the outbox, in the same transaction that recor
 letter and its recipients; the dispatcher delivers them, and `record_deliveries` (run in
 the transaction that marks them sent) notes each delivery time. `chase_unacknowledged` is scheduled work: a
 plain function of `now` with deterministic outbox keys, safe to run twice or in two
-processes at once.
+processes at once. What the messages say is the caller's: both take a LetterRenderer
+(the callers pass the Slack rendering of letters).
 """
 from __future__ import annotations
 
@@ -17,18 +18,20 @@ import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Mapping, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.errors import NotAllowed, NotFound, UserError
+from bot.core.workdays import WORKING_HOUR, is_working_day, working_days_between
 from bot.delivery import enqueue, enqueue_many
-from bot.parsing import QUOTES
 from bot.services import audit
-from bot.services.committees import (can_see, committee_roles_of, require_channel_committee)
+from bot.services.committees import can_see, committee_roles_of, require_channel_committee
 from bot.services.context import Ctx
-from bot.services.errors import NotAllowed, NotFound, UserError
-from bot.workdays import WORKING_HOUR, is_working_day, working_days_between
+from bot.services.parsing import QUOTES
 from models.delivery import OutboxMessage
 from models.meetings import Agency, AgencyContact, Letter, LetterRecipient, Meeting
 from models.tables import Committee, Item, Role, RoleHolder
@@ -100,7 +103,7 @@ def parse_agency_add(text: str) -> tuple[str, list[ContactSpec]]:
 async def _may_manage_agencies(session: AsyncSession, ctx: Ctx, committee: Committee) -> bool:
     if await committee_roles_of(session, ctx, committee):
         return True
-    return await ctx.directory.is_admin(ctx.user_id)
+    return await ctx.directory.is_admin(ctx.user_id, ctx.team_id)
 
 
 async def add_agency(session: AsyncSession, ctx: Ctx, name: str,
@@ -224,6 +227,10 @@ class Draft:
     meeting: Meeting | None
     text: str
     recipients: list[PlannedRecipient] = field(default_factory=list)
+    facts: LetterFacts | None = None
+    # People whose names weren't known without asking Slack (draft_letter(look_up=False)): the
+    # text shows them as mentions until `named_text` fills the names in.
+    pending: frozenset[str] = frozenset()
 
 
 async def require_letter_writer(session: AsyncSession, ctx: Ctx, committee: Committee) -> None:
@@ -244,79 +251,168 @@ def long_date(d) -> str:
     return f"{d.day} {d:%B %Y}"
 
 
-async def _owner_phrase(ctx: Ctx, item: Item) -> str:
+@dataclass(frozen=True)
+class Holder:
+    """Who holds an owning role, for a letter: a Slack user (named when the letter is written)
+    or a person known by name or email."""
+    user_id: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Owner:
+    kind: str            # the role's kind: "person" names only its holders
+    role: str
+    holders: tuple[Holder, ...] = ()
+
+
+@dataclass(frozen=True)
+class Action:
+    owners: tuple[Owner, ...]
+    ref: str
+    text: str
+    due: date | None
+
+
+@dataclass(frozen=True)
+class LetterFacts:
+    """What the letter says, read from the database; `write_letter` turns it into text once
+    the people in it have names. Plain data, so it outlives the session it was read in."""
+    committee: str
+    met_on: date
+    decisions: tuple[tuple[int, str], ...]
+    actions: tuple[Action, ...]
+    signer_id: str
+    chair: bool
+
+    @property
+    def people(self) -> list[str]:
+        """The Slack users the letter names, each once: owners in order, then the signer."""
+        ids = [h.user_id for a in self.actions for o in a.owners for h in o.holders if h.user_id]
+        return list(dict.fromkeys([*ids, self.signer_id]))
+
+
+def pending_name(user_id: str) -> str:
+    """How the letter shows a person whose name isn't known (yet): their mention, which Slack
+    shows as their name wherever the letter is posted."""
+    return f"<@{user_id}>"
+
+
+def _found(names: Mapping[str, str | None]) -> dict[str, str]:
+    """The names Slack gave; someone it couldn't name (display_name answers their id) keeps
+    their mention in the letter."""
+    return {u: n for u, n in names.items() if n and n != u}
+
+
+def _owner_phrase(owners: tuple[Owner, ...], names: Mapping[str, str]) -> str:
     """Plain words for an item's owners ("Cabinet Member (Carol Cabinet)"), for a letter."""
     parts = []
-    for o in item.owners:
-        holders = []
-        for h in o.role.current_holders:
-            if h.user_id:
-                holders.append(await ctx.directory.display_name(h.user_id))
-            elif h.name or h.email:
-                holders.append(h.name or h.email)
-        if o.role.kind == "person":
-            parts.append(", ".join(holders) or o.role.name)
+    for o in owners:
+        holders = [names.get(h.user_id) or pending_name(h.user_id) if h.user_id else h.label
+                   for h in o.holders]
+        if o.kind == "person":
+            parts.append(", ".join(holders) or o.role)
         else:
-            parts.append(f"{o.role.name} ({', '.join(holders)})" if holders else o.role.name)
+            parts.append(f"{o.role} ({', '.join(holders)})" if holders else o.role)
     return " and ".join(parts) or "No owner yet"
 
 
-async def compose(session: AsyncSession, ctx: Ctx, committee: Committee, meeting: Meeting) -> str:
-    """The letter as the form prefills it: decisions, then actions arising by owner."""
-    local = meeting.starts_at.astimezone(ctx.tz)
+async def letter_facts(session: AsyncSession, ctx: Ctx, committee: Committee, meeting: Meeting) -> LetterFacts:
+    """Read what the letter after `meeting` says (no Slack calls)."""
+    decisions = tuple((d.number, " ".join(d.text.split())) for d in meeting.decisions)
+    items = await session.scalars(
+        select(Item).where(Item.meeting_id == meeting.id, Item.team_id == committee.team_id)
+        .order_by(Item.seq, Item.id))
+    actions = []
+    for item in items:
+        owners = tuple(
+            Owner(o.role.kind, o.role.name, tuple(
+                Holder(user_id=h.user_id) if h.user_id else Holder(label=h.name or h.email)
+                for h in o.role.current_holders if h.user_id or h.name or h.email))
+            for o in item.owners)
+        actions.append(Action(owners, item.ref, " ".join(item.text.split()), item.due))
+    roles = await committee_roles_of(session, ctx, committee)
+    return LetterFacts(committee.name, meeting.starts_at.astimezone(ctx.tz).date(), decisions, tuple(actions),
+                       ctx.user_id, "chair" in roles)
+
+
+def write_letter(facts: LetterFacts, names: Mapping[str, str]) -> str:
+    """The letter as the form prefills it: decisions, then actions arising by owner. A person
+    missing from `names` appears as their mention (pending_name)."""
     lines = ["Dear colleagues,", "",
-             f"The {committee.name} met on {long_date(local.date())}. This letter sets out the key decisions "
+             f"The {facts.committee} met on {long_date(facts.met_on)}. This letter sets out the key decisions "
              "and the action to be taken.", ""]
-    decisions = list(meeting.decisions)
-    if decisions:
+    if facts.decisions:
         lines.append("Resolved – That")
-        lines += [f"({d.number}) {' '.join(d.text.split())}" for d in decisions]
+        lines += [f"({number}) {text}" for number, text in facts.decisions]
     else:
         lines.append("No decisions were recorded at this meeting.")
     lines.append("")
-    actions = list(await session.scalars(
-        select(Item).where(Item.meeting_id == meeting.id, Item.team_id == committee.team_id)
-        .order_by(Item.seq, Item.id)))
-    if actions:
+    if facts.actions:
         lines.append("Actions arising")
-        groups: OrderedDict[str, list[Item]] = OrderedDict()
-        for item in actions:
-            groups.setdefault(await _owner_phrase(ctx, item), []).append(item)
+        groups: OrderedDict[str, list[Action]] = OrderedDict()
+        for action in facts.actions:
+            groups.setdefault(_owner_phrase(action.owners, names), []).append(action)
         for owner, owned in groups.items():
             lines.append(f"{owner}:")
-            for item in owned:
-                due = f"by {long_date(item.due)}" if item.due else "no due date yet"
-                lines.append(f"• {item.ref}: {' '.join(item.text.split())} — {due}")
+            for action in owned:
+                due = f"by {long_date(action.due)}" if action.due else "no due date yet"
+                lines.append(f"• {action.ref}: {action.text} — {due}")
         lines.append("")
     else:
         lines += ["No new actions arose from this meeting.", ""]
-    signer = await ctx.directory.display_name(ctx.user_id)
-    roles = await committee_roles_of(session, ctx, committee)
+    signer = names.get(facts.signer_id) or pending_name(facts.signer_id)
     lines += ["Please acknowledge receipt of this letter.", "", "Yours sincerely,", signer,
-              f"{'Chair' if 'chair' in roles else 'on behalf of the Chair'}, {committee.name}"]
+              f"{'Chair' if facts.chair else 'on behalf of the Chair'}, {facts.committee}"]
     text = "\n".join(lines)
     if len(text) > MAX_LETTER:
         text = text[:MAX_LETTER - 1].rstrip() + "…"
     return text
 
 
-async def draft_letter(session: AsyncSession, ctx: Ctx) -> Draft:
-    """What `/letter` opens: a letter prefilled from the committee's last meeting."""
+async def compose(session: AsyncSession, ctx: Ctx, committee: Committee, meeting: Meeting) -> str:
+    """The letter as the form prefills it, every person named (their names looked up together:
+    one round trip to Slack at most, however many people the letter names)."""
+    facts = await letter_facts(session, ctx, committee, meeting)
+    return write_letter(facts, _found(await ctx.directory.display_names(facts.people)))
+
+
+async def draft_letter(session: AsyncSession, ctx: Ctx, *, look_up: bool = True) -> Draft:
+    """What `/letter` opens: a letter prefilled from the committee's last meeting.
+
+    look_up=False asks Slack nothing: people whose names the directory hasn't cached appear as
+    mentions, listed in Draft.pending; `named_text` later writes the text with their names."""
     committee = await require_channel_committee(session, ctx)
     await require_letter_writer(session, ctx, committee)
     meeting = await last_meeting(session, committee, ctx.now)
     if meeting is None:
         raise UserError(f"{committee.name} has no meeting yet to write about. "
                         "Schedule one with `/meeting new 3 June 2026 10:00`.")
-    return Draft(committee, meeting, await compose(session, ctx, committee, meeting),
-                 await plan_recipients(session, committee))
+    facts = await letter_facts(session, ctx, committee, meeting)
+    if look_up:
+        names, pending = await ctx.directory.display_names(facts.people), frozenset()
+    else:
+        names = {u: ctx.directory.display_name_cached(u) for u in facts.people}
+        pending = frozenset(u for u, name in names.items() if name is None)
+    names = _found(names)
+    return Draft(committee, meeting, write_letter(facts, names), await plan_recipients(session, committee),
+                 facts, pending)
+
+
+async def named_text(ctx: Ctx, draft: Draft) -> str:
+    """The draft's text with everyone named: the pending names looked up together (one round
+    trip to Slack, not one per person); names already cached cost nothing."""
+    if draft.facts is None:
+        return draft.text
+    return write_letter(draft.facts, _found(await ctx.directory.display_names(draft.facts.people)))
 
 
 async def load_for_form(session: AsyncSession, ctx: Ctx, committee_id: int,
                         meeting_id: int | None) -> tuple[Committee, Meeting | None, list[PlannedRecipient]]:
     """Check a submitted form's committee (and meeting) again: rights may have changed."""
     committee = await session.get(Committee, committee_id)
-    if committee is None or committee.team_id != ctx.team_id:
+    if committee is None or committee.team_id != ctx.team_id or not await can_see(ctx, committee):
+        # The same words whether it exists or is private: a tampered form learns nothing.
         raise NotFound("That committee no longer exists. Run `/letter` again.")
     await require_letter_writer(session, ctx, committee)
     meeting = await session.get(Meeting, meeting_id) if meeting_id else None
@@ -338,17 +434,24 @@ def clean_letter(text: str | None) -> str:
     return text
 
 
-async def send_letter(session: AsyncSession, ctx: Ctx, committee: Committee, meeting: Meeting | None,
-                      text: str, render=None) -> tuple[Letter, bool]:
-    """Record the letter and its recipients and queue every message, in one transaction.
+class LetterRenderer(Protocol):
+    """What sending and chasing a letter need from the rendering the caller passes (a module
+    with these functions will do). Each returns a message payload ({"text":…, "blocks":…})."""
 
-    `render` builds the payloads: render(kind, letter, committee, meeting, recipient, recipients, tz)
-    -> {"text":…, "blocks":…}. Returns (letter, sent_now); a second press of Send with the same
+    def letter_payload(self, kind: str, letter: Letter, committee: Committee, meeting: Meeting | None,
+                       recipient: LetterRecipient, recipients: list[LetterRecipient], tz: ZoneInfo) -> dict: ...
+
+    def chase_message(self, letter: Letter, committee: Committee, missing: list[LetterRecipient],
+                      email_only: list[LetterRecipient], tz: ZoneInfo) -> dict: ...
+
+
+async def send_letter(session: AsyncSession, ctx: Ctx, committee: Committee, meeting: Meeting | None,
+                      text: str, *, render: LetterRenderer) -> tuple[Letter, bool]:
+    """Record the letter and its recipients and queue every message (render.letter_payload for
+    each), in one transaction. Returns (letter, sent_now); a second press of Send with the same
     text within ten minutes finds the letter already sent and queues nothing."""
     text = clean_letter(text)
     await require_letter_writer(session, ctx, committee)
-    if render is None:
-        from bot.letter_messages import letter_payload as render
     recent = (await session.scalars(
         select(Letter).where(Letter.committee_id == committee.id, Letter.sent_by == ctx.user_id,
                              Letter.sent_at >= ctx.now - timedelta(minutes=10))
@@ -378,7 +481,7 @@ async def send_letter(session: AsyncSession, ctx: Ctx, committee: Committee, mee
         else:
             continue  # known only by email: listed as "send by email", nothing to queue
         messages.append(dict(team_id=ctx.team_id, key=row.outbox_key, channel=target,
-                             payload=render(row.kind, letter, committee, meeting, row, rows, ctx.tz)))
+                             payload=render.letter_payload(row.kind, letter, committee, meeting, row, rows, ctx.tz)))
     await enqueue_many(session, messages, now=ctx.now)   # a few statements, not one per recipient
     await session.flush()
     audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="letter",
@@ -422,8 +525,17 @@ async def record_deliveries(session: AsyncSession, sent) -> None:
 
 # ---- acknowledgement and status -------------------------------------------------------
 
-async def acknowledge(session: AsyncSession, ctx: Ctx, recipient_id: int) -> tuple[Letter, LetterRecipient, bool]:
-    """The contact pressed "Acknowledge receipt". Returns (letter, recipient, newly acknowledged)."""
+@dataclass
+class Acknowledged:
+    letter: Letter
+    committee: Committee
+    meeting: Meeting | None
+    recipient: LetterRecipient
+    newly: bool
+
+
+async def acknowledge(session: AsyncSession, ctx: Ctx, recipient_id: int) -> Acknowledged:
+    """The contact pressed "Acknowledge receipt"."""
     recipient = await session.get(LetterRecipient, recipient_id)
     letter = await session.get(Letter, recipient.letter_id) if recipient is not None else None
     if recipient is None or letter is None or letter.team_id != ctx.team_id:
@@ -440,17 +552,21 @@ async def acknowledge(session: AsyncSession, ctx: Ctx, recipient_id: int) -> tup
                      entity_id=letter.id, action="acknowledge",
                      before={"recipient_id": recipient.id, "acknowledged_at": None},
                      after={"recipient_id": recipient.id, "acknowledged_at": ctx.now})
-    return letter, recipient, newly
+    committee = await session.get(Committee, letter.committee_id)
+    meeting = await session.get(Meeting, letter.meeting_id) if letter.meeting_id else None
+    return Acknowledged(letter, committee, meeting, recipient, newly)
 
 
-async def latest_letter(session: AsyncSession, ctx: Ctx) -> tuple[Committee, Letter | None]:
+async def latest_letter(session: AsyncSession, ctx: Ctx) -> tuple[Committee, Letter | None, Meeting | None]:
+    """The channel's committee, its newest letter and the meeting that letter follows."""
     committee = await require_channel_committee(session, ctx)
     if not await can_see(ctx, committee):
         raise NotAllowed("You can't see this committee.")
     letter = (await session.scalars(
         select(Letter).where(Letter.committee_id == committee.id, Letter.team_id == ctx.team_id)
         .order_by(Letter.sent_at.desc(), Letter.id.desc()).limit(1))).first()
-    return committee, letter
+    meeting = await session.get(Meeting, letter.meeting_id) if letter and letter.meeting_id else None
+    return committee, letter, meeting
 
 
 async def letters_awaiting(session: AsyncSession, team_id: str, user_id: str) -> list[tuple[Letter, LetterRecipient]]:
@@ -472,16 +588,15 @@ def by_email(letter: Letter) -> list[LetterRecipient]:
     return [r for r in letter.recipients if r.kind != "channel" and not r.user_id]
 
 
-async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, render=None) -> int:
+async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, *, render: LetterRenderer) -> int:
     """On a working day from 09:00 (settings.tz): for each letter sent at least three working
-    days ago and not yet chased, DM the committee's chair who hasn't acknowledged it, once.
-    Returns how many messages were queued. Runs inside the caller's transaction."""
+    days ago and not yet chased, DM the committee's chair who hasn't acknowledged it, once
+    (render.chase_message). Returns how many messages were queued. Runs inside the caller's
+    transaction."""
     local = now.astimezone(settings.tz)
     today = local.date()
     if not is_working_day(today) or local.time() < WORKING_HOUR:
         return 0
-    if render is None:
-        from bot.letter_messages import chase_message as render
     # Three working days are at least three calendar days: a cheap filter before the exact count.
     candidates = list(await session.scalars(
         select(Letter).where(Letter.chased_at.is_(None), Letter.sent_at <= now - timedelta(days=2))
@@ -501,7 +616,7 @@ async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, r
         committee = await session.get(Committee, letter.committee_id)
         chairs = [h.user_id for h in await committee_role_holders(session, letter.committee_id, "chair") if h.user_id]
         chairs = list(dict.fromkeys(chairs)) or [letter.sent_by]
-        payload = render(letter, committee, missing, by_email(letter), settings.tz)
+        payload = render.chase_message(letter, committee, missing, by_email(letter), settings.tz)
         for n, user_id in enumerate(chairs):
             key = f"letter:{letter.id}:chase" if n == 0 else f"letter:{letter.id}:chase:{user_id}"
             if await enqueue(session, team_id=letter.team_id, key=key, channel=user_id, payload=payload, now=now):
@@ -509,7 +624,8 @@ async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, r
     return queued
 
 
-__all__ = ["ContactSpec", "Draft", "PlannedRecipient", "acknowledge", "add_agency", "by_email",
+__all__ = ["ContactSpec", "Draft", "LetterRenderer", "PlannedRecipient", "acknowledge", "add_agency", "by_email",
            "chase_unacknowledged", "clean_letter", "compose", "contact_label", "draft_letter", "last_meeting",
+           "letter_facts", "named_text", "pending_name", "write_letter",
            "latest_letter", "letters_awaiting", "list_agencies", "load_for_form", "parse_agency_add",
            "plan_recipients", "record_deliveries", "record_delivery", "send_letter", "text_hash", "unacknowledged"]

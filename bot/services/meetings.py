@@ -10,34 +10,43 @@ the digest that goes out after it.
   closed by `send_overdue_digests` (closed_by "auto") a set time after it ends.
 - Digest keys name the logical message (f"digest:meeting:{id}", f"digest:meeting:{id}:{user}"),
   so a close racing the scheduled job, or either running twice, still sends each once.
+- What the digest says is the caller's: it passes a DigestRenderer (the Slack rendering of
+  meetings), and the digest is queued as that draws it.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import dates
+from bot.core import dates
+from bot.core.errors import NotAllowed, UserError
+from bot.core.status import OPEN
 from bot.delivery import enqueue
-from bot.parsing import parse_owners
 from bot.services import audit
 from bot.services.committees import (
-    COMMITTEE_ROLE_WORDS, committee_roles_of, get_or_create_role, person_role, require_channel_committee,
+    COMMITTEE_ROLE_WORDS,
+    committee_roles_of,
+    get_or_create_role,
+    person_role,
+    require_channel_committee,
 )
 from bot.services.context import Ctx
-from bot.services.errors import NotAllowed, UserError
+from bot.services.home import refresh_item_owners
 from bot.services.items import create_action, rag_of
-from bot.status import OPEN
+from bot.services.parsing import parse_owners
 from models.meetings import Decision, Meeting
 from models.tables import AuditEvent, Committee, Item, Position, RoleHolder
 
 DEFAULT_LENGTH = timedelta(hours=2)
 MAX_TEXT = 3000
+LIST_LIMIT = 20           # lines per list in the digest; the rest are counted
 NEW_EXAMPLE = "`/meeting new 3 June 2026 10:00` (or `next Tuesday 2pm`)"
 ACTION_EXAMPLE = ('`/meeting action Report foster carer numbers owner "Cabinet Member" due 30 September` '
                   "(or `owner @alice`)")
@@ -54,7 +63,7 @@ _TIME = re.compile(
 
 def parse_when(text: str, today: date, tz: ZoneInfo) -> datetime | None:
     """A meeting's start from "3 June 2026 10:00", "next Tuesday at 2pm", "3/6/2026 14:30":
-    the date read the UK way (bot.dates), the time of day in tz. None if either is missing
+    the date read the UK way (bot.core.dates), the time of day in tz. None if either is missing
     or unreadable. Returned in UTC."""
     text = " ".join((text or "").split())
     found = list(_TIME.finditer(text))
@@ -171,7 +180,7 @@ async def actions_of(session: AsyncSession, meeting: Meeting) -> list[Item]:
 async def require_meeting_officer(session: AsyncSession, ctx: Ctx, committee: Committee, what: str) -> None:
     if await committee_roles_of(session, ctx, committee):
         return
-    if await ctx.directory.is_admin(ctx.user_id):
+    if await ctx.directory.is_admin(ctx.user_id, ctx.team_id):
         return
     raise NotAllowed(f"Only the chair and officers of {committee.name} (or an admin) can {what}.")
 
@@ -224,7 +233,7 @@ async def schedule(session: AsyncSession, ctx: Ctx, text: str, *, length: timede
         Meeting.committee_id == committee.id, Meeting.starts_at == starts_at))).first()
     if same is not None:
         raise UserError(f"{committee.name} already has a meeting at {describe_start(starts_at, ctx.tz)}.")
-    meeting = Meeting(team_id=ctx.team_id, committee_id=committee.id, committee=committee, starts_at=starts_at,
+    meeting = Meeting(team_id=ctx.team_id, committee_id=committee.id, committee=await session.get(Committee, committee.id), starts_at=starts_at,
                       ends_at=ends_at, created_by=ctx.user_id, created_at=ctx.now)
     session.add(meeting)
     await session.flush()
@@ -280,14 +289,13 @@ async def add_action(session: AsyncSession, ctx: Ctx, text: str) -> tuple[Meetin
             role = await get_or_create_role(session, ctx.team_id, owner, ctx.now, ctx.user_id)
         if role.id not in {r.id for r in roles}:
             roles.append(role)
-    item = await create_action(session, team_id=ctx.team_id, committee=committee, text=req.text, roles=roles,
+    item = await create_action(session, team_id=ctx.team_id, committee=meeting.committee, text=req.text, roles=roles,
                                due=req.due, actor=ctx.user_id, now=ctx.now)
     item.meeting_id = meeting.id
     await session.flush()
     audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="meeting",
                  entity_id=meeting.id, action="add_action", after={"item_id": item.id, "ref": item.ref})
-    from bot.services.home import refresh_item_owners  # the owners' Home tabs list it now
-    await refresh_item_owners(session, ctx, item)
+    await refresh_item_owners(session, ctx, item)   # the owners' Home tabs list it now
     return meeting, item
 
 
@@ -298,8 +306,8 @@ class Closed:
     dms_queued: int
 
 
-async def close(session: AsyncSession, ctx: Ctx) -> Closed:
-    """Mark the current meeting held and queue its digest, in this transaction."""
+async def close(session: AsyncSession, ctx: Ctx, *, render: DigestRenderer) -> Closed:
+    """Mark the current meeting held and queue its digest (as `render` draws it), in this transaction."""
     committee = await require_channel_committee(session, ctx)
     await require_meeting_officer(session, ctx, committee, "close its meetings")
     meeting = (await session.scalars(
@@ -317,7 +325,7 @@ async def close(session: AsyncSession, ctx: Ctx) -> Closed:
         raise UserError(f"{committee.name} has no meeting to close. Schedule one with {NEW_EXAMPLE}.")
     if not await _mark_closed(session, meeting, ctx.now, ctx.user_id):
         raise UserError("Someone closed that meeting a moment ago; its digest is on its way.")
-    channel, dms = await queue_digest(session, meeting, ctx.now, ctx.tz)
+    channel, dms = await queue_digest(session, meeting, ctx.now, ctx.tz, render=render)
     return Closed(meeting, channel, dms)
 
 
@@ -334,7 +342,7 @@ async def _mark_closed(session: AsyncSession, meeting: Meeting, now: datetime, b
     return True
 
 
-async def send_overdue_digests(session: AsyncSession, now: datetime, settings) -> int:
+async def send_overdue_digests(session: AsyncSession, now: datetime, settings, *, render: DigestRenderer) -> int:
     """Scheduled: close every meeting nobody closed digest_delay_minutes after it ended, and
     queue its digest. Returns how many messages were queued."""
     cutoff = now - timedelta(minutes=settings.digest_delay_minutes)
@@ -344,7 +352,7 @@ async def send_overdue_digests(session: AsyncSession, now: datetime, settings) -
     queued = 0
     for meeting in due:
         if await _mark_closed(session, meeting, now, "auto"):
-            channel, dms = await queue_digest(session, meeting, now, settings.tz)
+            channel, dms = await queue_digest(session, meeting, now, settings.tz, render=render)
             queued += int(channel) + dms
     return queued
 
@@ -416,7 +424,6 @@ async def build_digest(session: AsyncSession, meeting: Meeting, now: datetime, t
             counts[rag] += 1
     # Loaded whole: the actions, the items with new positions or statuses (their owners get a DM) and
     # the overdue items the digest lists; the rest of the overdue are only counted.
-    from bot.digest import LIST_LIMIT
     wanted = {p.item_id for p in recorded} | set(status_changes) | set(overdue_ids[:LIST_LIMIT])
     arose_here = (Item.meeting_id == meeting.id, Item.team_id == meeting.team_id)   # as actions_of()
     named = {i.id: i for i in await session.scalars(select(Item).where(or_(and_(*arose_here), Item.id.in_(wanted))))}
@@ -460,11 +467,25 @@ async def _owners_items(session: AsyncSession, d: Digest) -> dict[str, list[Owne
     return owners
 
 
-async def queue_digest(session: AsyncSession, meeting: Meeting, now: datetime, tz: ZoneInfo) -> tuple[bool, int]:
+class Rendered(Protocol):
+    """A message as a renderer returns it: its payload is what is queued."""
+
+    def payload(self) -> dict: ...
+
+
+class DigestRenderer(Protocol):
+    """What queuing a digest needs from the rendering the caller passes (a module with these
+    functions will do)."""
+
+    def meeting_digest(self, d: Digest) -> Rendered: ...
+
+    def owner_digest(self, d: Digest, entries: list[OwnerItem]) -> Rendered: ...
+
+
+async def queue_digest(session: AsyncSession, meeting: Meeting, now: datetime, tz: ZoneInfo, *,
+                       render: DigestRenderer) -> tuple[bool, int]:
     """Queue the meeting's digest to the committee channel and each owner's DM, under keys
     that make a second call a no-op. Returns (channel digest queued, DMs queued)."""
-    from bot import digest as render
-
     d = await build_digest(session, meeting, now, tz)
     channel_queued = False
     if d.committee.channel_id:
@@ -484,6 +505,7 @@ def describe_start(starts_at: datetime, tz: ZoneInfo) -> str:
     return f"{local:%a} {dates.format_date(local.date())}, {local:%H:%M}"
 
 
-__all__ = ["ActionRequest", "Closed", "DEFAULT_LENGTH", "Digest", "MeetingView", "OwnerItem", "add_action",
-           "add_decision", "build_digest", "close", "current_meeting", "describe_start", "parse_action",
-           "parse_when", "previous_meeting", "queue_digest", "schedule", "send_overdue_digests", "show"]
+__all__ = ["ActionRequest", "Closed", "DEFAULT_LENGTH", "Digest", "DigestRenderer", "LIST_LIMIT", "MeetingView",
+           "OwnerItem", "add_action", "add_decision", "build_digest", "close", "current_meeting", "describe_start",
+           "parse_action", "parse_when", "previous_meeting", "queue_digest", "schedule", "send_overdue_digests",
+           "show"]

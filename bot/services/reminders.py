@@ -8,27 +8,28 @@
 - Recommendations still awaiting the executive's response are flagged to officers from
   14 days before the two-month deadline, and once more after it has passed.
 
-Everything happens on working days (bot.workdays) from 09:00 in settings.tz; a reminder
+Everything happens on working days (bot.core.workdays) from 09:00 in settings.tz; a reminder
 whose day fell on a weekend or bank holiday goes on the next working day. Nothing is
 sent here: messages are queued in the outbox under deterministic keys, so running this
-twice, or in two processes at once, queues each message once.
+twice, or in two processes at once, queues each message once. What they say is the
+caller's: queue_reminders takes a ReminderRenderer (the Slack rendering of reminders).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import reminder_messages as render
+from bot.core.status import OPEN
+from bot.core.workdays import WORKING_HOUR, is_working_day, next_working_day
 from bot.delivery import enqueue_many
-from bot.render import Message
 from bot.services import audit
 from bot.services.context import Ctx
-from bot.status import OPEN
-from bot.workdays import WORKING_HOUR, is_working_day, next_working_day
+from bot.services.items import require_can_update
 from models import reads
 from models.delivery import OutboxMessage
 from models.tables import Committee, Item, Review, Role, RoleHolder
@@ -89,6 +90,30 @@ def exec_response_deadline(agreed_on: date) -> date:
     return add_months(agreed_on, EXEC_RESPONSE_MONTHS)
 
 
+# ---- what the reminders say: the caller's ---------------------------------------------------
+
+class Rendered(Protocol):
+    """A message as a renderer returns it: its payload is what is queued."""
+
+    def payload(self) -> dict: ...
+
+
+class ReminderRenderer(Protocol):
+    """What queuing reminders needs from the rendering the caller passes (a module with these
+    functions will do). Items come as read rows (models.reads.ItemRow) or as ORM items: both
+    carry what a message shows."""
+
+    def before_due(self, item, today: date) -> Rendered: ...
+
+    def overdue(self, item, today: date, week: int) -> Rendered: ...
+
+    def officer_summary(self, committee, overdue_items: list, soon: list, today: date, week_label: str,
+                        soon_days: int) -> Rendered: ...
+
+    def exec_response(self, review: Review, committee: Committee, recs: list[Item], deadline: date, today: date,
+                      *, late: bool) -> Rendered: ...
+
+
 # ---- queuing ---------------------------------------------------------------------------
 
 @dataclass
@@ -96,7 +121,7 @@ class _Pending:
     key: str
     team_id: str
     channel: str
-    build: Callable[[], Message]
+    build: Callable[[], Rendered]
 
 
 class _Batch:
@@ -107,7 +132,7 @@ class _Batch:
         self.pending: list[_Pending] = []
         self.queued = 0
 
-    def add(self, key: str, team_id: str, channel: str, build: Callable[[], Message]) -> None:
+    def add(self, key: str, team_id: str, channel: str, build: Callable[[], Rendered]) -> None:
         self.pending.append(_Pending(key[:300], team_id, channel, build))
 
     async def flush(self, session: AsyncSession, now: datetime) -> int:
@@ -163,7 +188,7 @@ OWNER_CHUNK = 500
 
 
 async def _owner_reminders(session: AsyncSession, batch: _Batch, today: date, remind_days: int,
-                           now: datetime) -> None:
+                           now: datetime, render: ReminderRenderer) -> None:
     """Every overdue item in every workspace is a candidate each week, so the items are read
     (with their owners) and their reminders queued a chunk at a time: memory stays flat."""
     horizon = today + timedelta(days=max(remind_days, 0) + 7)  # a holiday can only push a day later
@@ -171,15 +196,16 @@ async def _owner_reminders(session: AsyncSession, batch: _Batch, today: date, re
         select(Item.id).where(Item.status.in_(OPEN), Item.due.is_not(None), Item.due <= horizon)
         .order_by(Item.due, Item.id)))
     for start in range(0, len(ids), OWNER_CHUNK):
-        # Plain rows with their owners' holders (models/reads.py): a chunk costs a third of
-        # loading it into the ORM, and nothing stays in the session's identity map.
+        # Plain rows with their owners' holders (models/reads.py): cheaper than loading the
+        # chunk into the ORM, and nothing stays in the session's identity map.
         chunk, _ = await session.run_sync(reads.item_rows, [reads.items.c.id.in_(ids[start:start + OWNER_CHUNK])],
                                           order_by=(reads.items.c.due, reads.items.c.id))
-        _owner_candidates(batch, chunk, today, remind_days)
+        _owner_candidates(batch, chunk, today, remind_days, render)
         await batch.flush(session, now)
 
 
-def _owner_candidates(batch: _Batch, items: list[reads.ItemRow], today: date, remind_days: int) -> None:
+def _owner_candidates(batch: _Batch, items: list[reads.ItemRow], today: date, remind_days: int,
+                      render: ReminderRenderer) -> None:
     for item in items:
         if item.snoozed_until is not None and item.snoozed_until >= today:
             continue
@@ -198,7 +224,7 @@ def _owner_candidates(batch: _Batch, items: list[reads.ItemRow], today: date, re
                       lambda item=item, week=week: render.overdue(item, today, week))
 
 
-async def _officer_summaries(session: AsyncSession, batch: _Batch, today: date) -> None:
+async def _officer_summaries(session: AsyncSession, batch: _Batch, today: date, render: ReminderRenderer) -> None:
     if today != first_working_day_of_week(today):
         return
     iso = today.isocalendar()
@@ -222,7 +248,8 @@ async def _officer_summaries(session: AsyncSession, batch: _Batch, today: date) 
                           committee, late, soon, today, week_label, SOON_DAYS))
 
 
-async def _exec_response_flags(session: AsyncSession, batch: _Batch, today: date) -> None:
+async def _exec_response_flags(session: AsyncSession, batch: _Batch, today: date,
+                               render: ReminderRenderer) -> None:
     # Deadlines between EXEC_STALE_DAYS ago and EXEC_WARN_DAYS ahead: a cheap filter on agreed_on.
     earliest = add_months(today - timedelta(days=EXEC_STALE_DAYS), -EXEC_RESPONSE_MONTHS) - timedelta(days=3)
     latest = add_months(today + timedelta(days=EXEC_WARN_DAYS), -EXEC_RESPONSE_MONTHS) + timedelta(days=3)
@@ -256,16 +283,16 @@ async def _exec_response_flags(session: AsyncSession, batch: _Batch, today: date
                       render.exec_response(review, committee, recs, deadline, today, late=late))
 
 
-async def queue_reminders(session: AsyncSession, now: datetime, settings) -> int:
-    """Queue every reminder due at `now`; returns how many were newly queued.
-    Runs inside the caller's transaction."""
+async def queue_reminders(session: AsyncSession, now: datetime, settings, *, render: ReminderRenderer) -> int:
+    """Queue every reminder due at `now`, as `render` draws them; returns how many were newly
+    queued. Runs inside the caller's transaction."""
     if not working_hours(now, settings.tz):
         return 0
     today = local_today(now, settings.tz)
     batch = _Batch()
-    await _owner_reminders(session, batch, today, settings.remind_days, now)
-    await _officer_summaries(session, batch, today)
-    await _exec_response_flags(session, batch, today)
+    await _owner_reminders(session, batch, today, settings.remind_days, now, render)
+    await _officer_summaries(session, batch, today, render)
+    await _exec_response_flags(session, batch, today, render)
     await batch.flush(session, now)
     return batch.queued
 
@@ -276,8 +303,6 @@ async def snooze(session: AsyncSession, ctx: Ctx, item: Item) -> tuple[date, boo
     """No reminders about the item for a week from today (owners, officers, chair and admins
     only). Returns (snoozed until, newly): pressing again never extends a snooze beyond a week
     from today, and a press racing another is settled by the conditional UPDATE."""
-    from bot.services.items import require_can_update
-
     await require_can_update(session, ctx, item)
     until = ctx.today + timedelta(days=SNOOZE_DAYS)
     before = item.snoozed_until
@@ -293,5 +318,5 @@ async def snooze(session: AsyncSession, ctx: Ctx, item: Item) -> tuple[date, boo
     return until, True
 
 
-__all__ = ["snooze", "add_months", "before_day", "exec_response_deadline", "first_overdue_day", "first_working_day_of_week",
-           "overdue_week", "queue_reminders", "working_hours"]
+__all__ = ["ReminderRenderer", "add_months", "before_day", "exec_response_deadline", "first_overdue_day",
+           "first_working_day_of_week", "overdue_week", "queue_reminders", "snooze", "working_hours"]

@@ -20,7 +20,6 @@ Create Date: 2026-11-24 09:00:00.000000
 """
 from alembic import op
 
-
 revision = '0004'
 down_revision = '0003'
 branch_labels = None

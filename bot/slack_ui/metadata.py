@@ -1,0 +1,85 @@
+"""Typed metadata carried in button values and modal private_metadata.
+
+Slack hands these strings back verbatim; parsing them through a dataclass means a
+stale or tampered value fails loudly in one place instead of half-working."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+
+from bot.core.errors import UserError
+
+MAX_TEXT = 3000   # Slack's own limit for private_metadata and a button's value
+
+# What each field type may hold: JSON can carry anything, and a tampered value must fail here
+# (as "out of date") rather than deep in a query.
+_CHECKS = {
+    "int": lambda v: type(v) is int and 0 < v < 2**31,
+    "int | None": lambda v: v is None or (type(v) is int and 0 < v < 2**31),
+    "str": lambda v: isinstance(v, str),
+    "str | None": lambda v: v is None or isinstance(v, str),
+}
+
+
+class Meta:
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: str | None):
+        try:
+            if not isinstance(text, str) or len(text) > MAX_TEXT:
+                raise ValueError("not metadata")
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            names = {f.name for f in fields(cls)}
+            meta = cls(**{k: v for k, v in data.items() if k in names})
+            for f in fields(cls):
+                if not _CHECKS[f.type](getattr(meta, f.name)):
+                    raise TypeError(f.name)
+            return meta
+        except (TypeError, ValueError, AttributeError, RecursionError):
+            raise UserError("That button or form is out of date. Run the command again.") from None
+
+
+@dataclass(frozen=True)
+class ItemRef(Meta):
+    """Which item a button on a card is about."""
+    item_id: int
+
+
+@dataclass(frozen=True)
+class UpdateForm(Meta):
+    """The update modal: which item, and where to say what changed."""
+    item_id: int
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LetterForm(Meta):
+    """The decision-letter modal: which committee and meeting, where it was opened, and a
+    hash of the text last previewed (None before the first preview)."""
+    committee_id: int
+    meeting_id: int | None = None
+    channel_id: str | None = None
+    previewed: str | None = None
+
+
+@dataclass(frozen=True)
+class LetterAck(Meta):
+    """The "Acknowledge receipt" button on a decision letter: which recipient row."""
+    recipient_id: int
+
+
+@dataclass(frozen=True)
+class ImportForm(Meta):
+    """The /scrutiny import modal, and its preview: where it was opened and, on the preview,
+    what to import again on confirm (the file id, or the pasted text zlib-packed when it fits;
+    longer pastes ride in the preview's own input blocks)."""
+    channel_id: str | None = None
+    review: str | None = None
+    title: str | None = None
+    file_id: str | None = None
+    filename: str | None = None
+    packed: str | None = None
