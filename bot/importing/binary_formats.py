@@ -255,16 +255,3 @@ def parse_xlsx_any(content: bytes, today: date) -> ParsedPaper:
 
 
 _EXPORT_COLUMNS = {"number", "text", "owners", "due", "status", "position"}
-
-
-def zip_kind(content: bytes) -> str | None:
-    """"docx" or "xlsx" for an Office file, by what is inside the zip."""
-    try:
-        names = zipfile.ZipFile(io.BytesIO(content)).namelist()
-    except zipfile.BadZipFile:
-        return None
-    if "word/document.xml" in names:
-        return "docx"
-    if "xl/workbook.xml" in names:
-        return "xlsx"
-    return None

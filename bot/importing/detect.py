@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
+import zipfile
 
 from .columns import header_roles
 from .limits import check_text, check_text_bytes
@@ -36,7 +38,6 @@ def sniff_binary(content: str | bytes, filename: str | None, fmt: str) -> str | 
     if data.startswith(b"%PDF"):
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        from .binary_formats import zip_kind
         kind = zip_kind(data)
         if kind:
             return kind
@@ -124,3 +125,16 @@ def is_html_document(text: str, fmt: str) -> bool:
     if fmt == "text":
         return False
     return bool(_HTML_DOCUMENT.search(text))
+
+
+def zip_kind(content: bytes) -> str | None:
+    """"docx" or "xlsx" for an Office file, by what is inside the zip."""
+    try:
+        names = zipfile.ZipFile(io.BytesIO(content)).namelist()
+    except zipfile.BadZipFile:
+        return None
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    return None
