@@ -17,7 +17,7 @@ from bot.db import Database
 from bot.services.context import Ctx
 from bot.services.directory import Directory
 from bot.services.events import remember_event
-from bot.slack_ui.blocks import Message, Section
+from bot.slack_ui.blocks import Message, Section, people_text
 from handlers.boundary import well_formed
 
 log = logging.getLogger("scrutineer")
@@ -122,7 +122,9 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
         else:
             logger.exception("Unhandled error", exc_info=error)
             text = "Sorry, something went wrong on our side and nothing was changed. Please try again in a minute."
-        message = Message(text).add(Section(f":warning: {text}"))
+        # A UserError's message is plain text and may echo what the person typed: escaped here,
+        # mentions kept; our own `code` formatting is untouched by escaping.
+        message = Message(text).add(Section(f":warning: {people_text(text)}"))
         if response is not None and body.get("command"):
             # A slash command not yet answered: the apology is the answer.
             return BoltResponse(status=200, headers={"content-type": "application/json; charset=utf-8"},

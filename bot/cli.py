@@ -47,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
                      help="default: from --out's extension, else docx")
     exp.add_argument("--out", help="file to write (default: position-<review>-<date>.<format> here); - for stdout")
     exp.add_argument("--team", help="Slack team ID (needed only when the database serves several workspaces)")
+    rep = sub.add_parser("report", help="write the recommendations report (figures and chart) to a file")
+    rep.add_argument("--committee", required=True, help="committee code, e.g. cyp")
+    rep.add_argument("--since", help="compare with this date (default: the previous report's)")
+    rep.add_argument("--format", choices=["docx", "xlsx", "md"], help="default: from --out's extension, else docx")
+    rep.add_argument("--out", help="file to write (default: report-<committee>-<date>.<format> here); "
+                     "md writes the chart as a PNG beside it")
+    rep.add_argument("--team", help="Slack team ID (needed only when the database serves several workspaces)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
@@ -57,13 +64,20 @@ def main(argv: list[str] | None = None) -> int:
             cmd = "socket"
         elif settings.bot_token and settings.signing_secret:
             cmd = "serve"
+        elif settings.bot_token or settings.app_token or settings.signing_secret:
+            # Some Slack settings but not a whole mode: say what is missing rather than quietly
+            # starting the demo.
+            print(_missing_for_slack(settings), file=sys.stderr)
+            return 2
         else:
             cmd, args.demo, args.user, args.channel = "console", True, None, None
     if cmd == "console":
         from bot.offline.console import run_console
         logging.getLogger().setLevel(logging.WARNING)
-        run_console(settings, demo=args.demo, user=args.user, channel=args.channel)
-        return 0
+        if args.demo:
+            from bot.offline.demo import demo_database_url
+            settings = Settings.from_env(database_url=demo_database_url())
+        return run_console(settings, demo=args.demo, user=args.user, channel=args.channel)
     if cmd in ("serve", "socket"):
         return asyncio.run(_run_slack(settings, cmd))
     if cmd == "import":
@@ -73,8 +87,23 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "export":
         logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(_export(settings, args))
+    if cmd == "report":
+        logging.getLogger().setLevel(logging.WARNING)
+        return asyncio.run(_report(settings, args))
     parser.print_help()
     return 2
+
+
+def _missing_for_slack(settings: Settings) -> str:
+    """One line naming what is missing for Socket Mode and for HTTP mode."""
+    if not settings.bot_token:
+        mode = "Socket Mode" if settings.app_token else "HTTP mode"
+        return f"scrutineer: SLACK_BOT_TOKEN is not set ({mode} needs it with " + (
+            "SLACK_APP_TOKEN" if settings.app_token else "SLACK_SIGNING_SECRET") + \
+            "). Unset the Slack settings to try the console demo (see README)."
+    return ("scrutineer: SLACK_BOT_TOKEN is set but not how to reach Slack: set SLACK_APP_TOKEN for "
+            "Socket Mode, or SLACK_SIGNING_SECRET and run `scrutineer serve` for HTTP mode (see README). "
+            "Unset SLACK_BOT_TOKEN to try the console demo.")
 
 
 async def _run_slack(settings: Settings, mode: str) -> int:
@@ -106,7 +135,8 @@ async def _run_slack(settings: Settings, mode: str) -> int:
         return app, worker
 
     if mode == "serve":
-        await serve_http(prepare, db, settings.port, settings.host, signing_secret=settings.signing_secret)
+        await serve_http(prepare, db, settings.port, settings.host, signing_secret=settings.signing_secret,
+                         tz=settings.tz)
     else:
         app, worker = await prepare()
         await serve_socket(app, settings.app_token, worker=worker)
@@ -326,6 +356,68 @@ async def _export(settings: Settings, args) -> int:
         print(f"Can't write {out}: {e.strerror}.", file=sys.stderr)
         return 2
     print(f"Wrote {out} ({fmt}, {len(paper.rows)} recommendations): {paper.title}")
+    return 0
+
+
+async def _report(settings: Settings, args) -> int:
+    """`scrutineer report`: the recommendations report from the database into a file."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from bot.core import dates
+    from bot.db import Database
+    from bot.export.report import REPORT_FORMATS, render_report
+    from bot.services import reports
+    from models.queries import committee_by_code
+    from models.tables import Workspace
+
+    fmt = args.format
+    if fmt is None and args.out:
+        ext = Path(args.out).suffix.lower().lstrip(".")
+        fmt = {"markdown": "md"}.get(ext, ext) if ext in (*REPORT_FORMATS, "markdown") else None
+    fmt = fmt or "docx"
+    now = datetime.now(timezone.utc)
+    today = now.astimezone(settings.tz).date()
+    since = None
+    if args.since:
+        since = dates.parse_date(args.since, today, prefer="past")
+        if since is None or since > today:
+            print(f"Can't read --since {args.since!r} as a date before today (e.g. 2026-03-01 or \"1 March 2026\").",
+                  file=sys.stderr)
+            return 2
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        async with db.session() as s, s.begin():
+            team = args.team
+            if not team:
+                teams = list(await s.scalars(select(Workspace.team_id)))
+                if len(teams) != 1:
+                    print("This database has " + ("no workspace yet: run /scrutiny setup in Slack first."
+                          if not teams else f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."),
+                          file=sys.stderr)
+                    return 2
+                team = teams[0]
+            committee = await committee_by_code(s, team, args.committee)
+            if committee is None:
+                print(f"There is no committee `{args.committee}` in {team}.", file=sys.stderr)
+                return 2
+            report = await reports.build_report(s, team, [committee], now=now, tz=settings.tz, since=since)
+            data, filename, beside = render_report(report, fmt, Path(args.out).stem if args.out else None)
+            out = Path(args.out or filename)
+            try:
+                out.write_bytes(data)
+                for name, content in beside.items():
+                    (out.parent / name).write_bytes(content)
+            except OSError as e:
+                print(f"Can't write {out}: {e.strerror}.", file=sys.stderr)
+                return 2
+            reports.record_report(s, team_id=team, actor="cli", now=now, committees=[committee], report=report)
+    finally:
+        await db.dispose()
+    extra = f" and its chart {out.with_suffix('.png')}" if beside else ""
+    print(f"Wrote {out}{extra} ({fmt}): {report.title}")
     return 0
 
 

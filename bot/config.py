@@ -45,6 +45,7 @@ class Settings:
     worker_interval: float = 5.0      # seconds between rounds of scheduled work and delivery
     lease_seconds: float = 30.0       # how soon another replica takes over from one that died
     worker: bool = True               # off: this replica only answers Slack; others deliver
+    public_url: str | None = None     # where `scrutineer serve` is reached from outside (public tracker pages)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -71,6 +72,7 @@ class Settings:
             worker_interval=float(env.get("SCRUTINEER_WORKER_INTERVAL") or 5.0),
             lease_seconds=float(env.get("SCRUTINEER_LEASE_SECONDS") or 30.0),
             worker=(env.get("SCRUTINEER_WORKER") or "on").strip().lower() not in ("off", "0", "false", "no"),
+            public_url=(env.get("SCRUTINEER_PUBLIC_URL") or "").strip().rstrip("/") or None,
         )
         values.update(overrides)
         if "database_url" in overrides:

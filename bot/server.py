@@ -4,7 +4,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from typing import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -12,6 +14,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.db import Database
+from bot.export import public_page
+from bot.services import publication
 from handlers.boundary import shape_problem
 
 log = logging.getLogger("scrutineer")
@@ -36,8 +40,9 @@ def is_signed_by_slack(verifier: SignatureVerifier | None, body: bytes, headers)
 
 
 def web_app(app: AsyncApp | Callable[[], AsyncApp | None], db: Database, *,
-            signing_secret: str | None = None) -> web.Application:
-    """POST /slack/events for commands, interactions and events; GET /healthz.
+            signing_secret: str | None = None, tz: ZoneInfo | None = None) -> web.Application:
+    """POST /slack/events for commands, interactions and events; GET /healthz; and
+    GET /public/<workspace>/<committee>[.csv], a published committee's tracker (no Slack).
 
     A request that Slack did not sign is answered 401 here, before Bolt parses it: nothing in an
     unverified body (a response_url, a trigger_id, a file URL) is ever used. `app` may be a
@@ -84,18 +89,49 @@ def web_app(app: AsyncApp | Callable[[], AsyncApp | None], db: Database, *,
         log.warning("Health check: database unavailable (%.1f s)", time.monotonic() - started)
         return web.json_response({"ok": False, "error": "database unavailable"}, status=503)
 
+    async def public_tracker(request: web.Request) -> web.Response:
+        """The same 404 for a workspace or committee that doesn't exist, isn't published or is
+        private; never cached, so `/scrutiny publish off` takes the page down at once."""
+        code = request.match_info["code"]
+        as_csv = code.lower().endswith(".csv")
+        if as_csv:
+            code = code[:-4]
+        today = datetime.now(tz or ZoneInfo("Europe/London")).date()
+        try:
+            async with db.session() as s:
+                tracker = await publication.public_tracker(s, request.match_info["slug"], code, today)
+        except Exception as e:   # the database away: say so briefly, and show nothing
+            log.warning("Public tracker unavailable (%s)", type(e).__name__)
+            return web.Response(status=503, text="Temporarily unavailable; please try again shortly.",
+                                headers={"Cache-Control": "no-store", "Retry-After": "30"})
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                   "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+                   "Content-Security-Policy": public_page.CONTENT_SECURITY_POLICY}
+        if tracker is None:
+            return web.Response(status=404, text=public_page.NOT_FOUND_HTML, content_type="text/html",
+                                charset="utf-8", headers=headers)
+        if as_csv:
+            headers["Content-Disposition"] = f'attachment; filename="{public_page.csv_filename(tracker)}"'
+            return web.Response(body=public_page.render_csv(tracker), content_type="text/csv",
+                                charset="utf-8", headers=headers)
+        return web.Response(text=public_page.render_html(tracker), content_type="text/html",
+                            charset="utf-8", headers=headers)
+
     web_application = web.Application(client_max_size=1024 * 1024)
     web_application.router.add_post("/slack/events", slack_events)
     web_application.router.add_get("/healthz", healthz)
+    web_application.router.add_get("/public/{slug}/{code}", public_tracker)
     return web_application
 
 
 async def serve_http(prepare: Callable[[], Awaitable[tuple[AsyncApp, object]]], db: Database, port: int,
-                     host: str = "127.0.0.1", *, signing_secret: str | None = None) -> None:
+                     host: str = "127.0.0.1", *, signing_secret: str | None = None,
+                     tz: ZoneInfo | None = None) -> None:
     """Listen at once (health checks answer 503 until ready), then `prepare()` the app and its
     worker, which waits for the database as long as it takes."""
     ready: dict = {}
-    runner = web.AppRunner(web_app(lambda: ready.get("app"), db, signing_secret=signing_secret), access_log=None)
+    runner = web.AppRunner(web_app(lambda: ready.get("app"), db, signing_secret=signing_secret, tz=tz),
+                           access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -18,7 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import UserError
-from bot.services import imports
+from bot.services import imports, saved
 from bot.services.context import Ctx
 from bot.slack_ui import items as render
 from bot.slack_ui.forms import submitted
@@ -37,6 +37,7 @@ from handlers.replies import tell
 log = logging.getLogger("scrutineer")
 
 JOB = "import_job"          # where the quick listener leaves its _Job for the lazy one
+SAVED_FORM = "import_form"  # what bot.services.saved keeps a preview's too-long metadata as
 READING_AT_LEAST = 0.3      # seconds the Reading view stays up: Slack must have shown it before
 #                             views.update replaces it, or the preview could be overwritten
 SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again in a minute."
@@ -99,11 +100,18 @@ async def import_submitted(ack, view, context, ctx, db, settings):
             preview_meta, name = ImportForm(meta.channel_id, review, title, packed=imports.pack(paste)), None
             if len(preview_meta.dumps()) > imports.METADATA_ROOM:
                 preview_meta, kept = ImportForm(meta.channel_id, review, title), imports.chunks(paste)
+        if len(preview_meta.dumps()) > imports.METADATA_ROOM:   # a very long title: keep it here
+            async with db.session() as s, s.begin():
+                key = await saved.save(s, team_id=ctx.team_id, kind=SAVED_FORM, payload=preview_meta.dumps(),
+                                       now=ctx.now)
+            preview_meta = replace(preview_meta, saved=key)
     except UserError as e:
         return await ack(response_action="errors", errors={"file" if files else "paste": e.message})
     _hand_over(context, _Job(ctx, db, settings, preview_meta, view_id=view.get("id"), paste=paste or None,
                              kept=kept, answered_at=asyncio.get_running_loop().time()))
-    await ack(response_action="update", view=reading_view(ImportForm(meta.channel_id, review, title), name))
+    reading = ImportForm(meta.channel_id, review, title)
+    await ack(response_action="update", view=reading_view(reading if reading.fits() else replace(reading, title=None),
+                                                          name))
 
 
 async def read_submitted(client, context):
@@ -161,6 +169,10 @@ async def import_confirmed(ack, view, context, client, ctx, db, settings):
     form closes at once."""
     try:
         meta = ImportForm.loads(view.get("private_metadata"))
+        if meta.saved:   # kept server-side: only this team's, and only for a day
+            async with db.session() as s:
+                kept_meta = await saved.load(s, meta.saved, team_id=ctx.team_id, kind=SAVED_FORM, now=ctx.now)
+            meta = ImportForm.loads(kept_meta if isinstance(kept_meta, str) else None, limit=None)
     except UserError as e:
         await ack()
         return await tell(client, ctx.in_channel(None), render.notice(f":warning: {e.message}"))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bot.core.errors import UserError
-from bot.services import items, reminders
+from bot.services import items, reminders, saved
 from bot.services.items import ItemChanges, ItemFilter
 from bot.services.parsing import clean, is_help, parse_actions, parse_update
 from bot.slack_ui import items as render
@@ -20,7 +21,23 @@ async def actions_command(ack, command, ctx, db):
         return await ack(**ephemeral(render.help_for("actions")))
     filt = parse_actions(command.get("text", ""), ctx.today)
     page = await items.list_items(db, ctx, filt)
-    await ack(**ephemeral(render.item_list(page, ctx.today, in_dm=ctx.in_dm)))
+    await ack(**ephemeral(render.item_list(page, ctx.today, in_dm=ctx.in_dm, more_value=await _more_value(db, ctx, page))))
+
+
+BUTTON_ROOM = 2000   # a button's value holds 2,000 characters
+SAVED_FILTER = "item_filter"
+
+
+async def _more_value(db, ctx, page) -> str | None:
+    """The More button's value when the next page's filter is too long for a button (a long
+    search, say): kept server-side, and the button carries its key. None when it fits."""
+    if not page.has_more:
+        return None
+    value = replace(page.filter, offset=page.offset + len(page.items)).to_json()
+    if len(value) <= BUTTON_ROOM:
+        return None
+    async with db.session() as s, s.begin():
+        return await saved.save(s, team_id=ctx.team_id, kind=SAVED_FILTER, payload=value, now=ctx.now)
 
 
 async def position_command(ack, command, ctx, db):
@@ -75,12 +92,17 @@ async def update_button(ack, action, body, client, ctx, db):
 
 async def more_button(ack, action, respond, ctx, db):
     await ack()
+    value = action.get("value") or ""
+    if saved.is_key(value):   # a long filter, kept server-side (checked against the team)
+        async with db.session() as s:
+            value = await saved.load(s, value, team_id=ctx.team_id, kind=SAVED_FILTER, now=ctx.now)
     try:
-        filt = ItemFilter.from_json(action.get("value") or "")
+        filt = ItemFilter.from_json(value if isinstance(value, str) else "")
     except (TypeError, ValueError):
         raise UserError("That list is out of date. Run `/actions` again.") from None
     page = await items.list_items(db, ctx, filt)
-    await respond(**beside(render.item_list(page, ctx.today, in_dm=ctx.in_dm)))
+    await respond(**beside(render.item_list(page, ctx.today, in_dm=ctx.in_dm,
+                                            more_value=await _more_value(db, ctx, page))))
 
 
 async def snooze_button(ack, action, respond, ctx, db):

@@ -21,7 +21,6 @@ from bot.services.context import Ctx
 from bot.services.parsing import clean, is_help
 from bot.slack_ui import letters as render
 from bot.slack_ui.blocks import Message, Section
-from bot.slack_ui.forms import submitted
 from bot.slack_ui.metadata import LetterAck, LetterForm
 from handlers.replies import ephemeral
 
@@ -100,7 +99,7 @@ async def letter_submitted(ack, view, ctx, db):
     try:
         meta = _form_meta(view.get("private_metadata"))
         ctx = ctx.in_channel(meta.channel_id)
-        text = letters.clean_letter(submitted(values, block))
+        text = letters.clean_letter(render.letter_text(values))   # (a long letter is in several inputs)
         async with db.session() as s, s.begin():
             committee, meeting, recipients = await letters.load_for_form(s, ctx, meta.committee_id, meta.meeting_id)
             digest = letters.text_hash(text)

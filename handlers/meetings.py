@@ -1,4 +1,5 @@
-"""/meeting: schedule, show, record decisions and actions arising, close (which queues the digest)."""
+"""/meeting: schedule, show, record decisions and actions arising, close (which queues the digest),
+and correct: cancel, move, correct or withdraw a decision."""
 from __future__ import annotations
 
 from bot.core.errors import UserError
@@ -9,7 +10,8 @@ from bot.slack_ui import meetings as render
 from handlers.replies import ephemeral
 
 VERBS = {"new": "new", "schedule": "new", "decision": "decision", "resolved": "decision",
-         "action": "action", "close": "close", "closed": "close", "held": "close"}
+         "action": "action", "close": "close", "closed": "close", "held": "close",
+         "cancel": "cancel", "move": "move", "reschedule": "move", "postpone": "move"}
 
 
 async def meeting_command(ack, command, ctx, db):
@@ -24,16 +26,22 @@ async def meeting_command(ack, command, ctx, db):
         return await ack(**ephemeral(msg))
     if verb is None:
         raise UserError(f"I don't know `/meeting {word[:30]}`. Try `/meeting`, `new`, `decision`, `action`, "
-                        "`close` or `help`.")
-    if verb == "close" and rest:
-        raise UserError("`/meeting close` takes nothing after it: it closes the current meeting.")
+                        "`close`, `move`, `cancel` or `help`.")
+    if verb in ("close", "cancel") and rest:
+        raise UserError(f"`/meeting {verb}` takes nothing after it: it {verb}s the meeting `/meeting` shows.")
     async with db.session() as s, s.begin():
         if verb == "new":
             meeting = await meetings.schedule(s, ctx, rest)
             msg = render.scheduled(meeting, meeting.committee, ctx.tz)
+        elif verb == "decision" and (edit := meetings.parse_decision_edit(rest)):
+            msg = render.decision_edited(await meetings.edit_decision(s, ctx, *edit), ctx.tz)
         elif verb == "decision":
             meeting, decision = await meetings.add_decision(s, ctx, rest)
             msg = render.decision_recorded(meeting, decision, ctx.tz)
+        elif verb == "cancel":
+            msg = render.cancelled(await meetings.cancel(s, ctx), ctx.tz)
+        elif verb == "move":
+            msg = render.moved(await meetings.move(s, ctx, rest), ctx.tz)
         elif verb == "action":
             meeting, item = await meetings.add_action(s, ctx, rest)
             msg = render.action_recorded(meeting, item, ctx.today, ctx.tz)

@@ -1,7 +1,9 @@
 """SQLAlchemy models and the queries that read them."""
 from models.delivery import Lease, OutboxMessage, ProcessedEvent  # noqa: F401
 from models.imports import ImportBaseline  # noqa: F401
+from models.indicators import Indicator, IndicatorValue  # noqa: F401
 from models.meetings import Agency, AgencyContact, Decision, Letter, LetterRecipient, Meeting  # noqa: F401
+from models.saved_state import SavedState  # noqa: F401
 from models.tables import (  # noqa: F401
     AuditEvent,
     Base,

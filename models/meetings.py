@@ -22,6 +22,11 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by: Mapped[str | None] = mapped_column(String(32))  # "auto" when the digest went on its own
+    # Cancelled: closed at the same moment (so it is never current and never digested), kept.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(32))
+    # Written up after it was held (scheduled in the past): its digest delay counts from here.
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     committee: Mapped[Committee] = relationship(lazy="joined")
     decisions: Mapped[list[Decision]] = relationship(order_by="Decision.number", lazy="selectin")
 
@@ -36,6 +41,9 @@ class Decision(Base):
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # text corrected (the old one is audited)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # kept, numbered, shown as withdrawn
+    withdrawn_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class Agency(Base):
@@ -47,6 +55,7 @@ class Agency(Base):
     committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # no letters after this; kept in history
     contacts: Mapped[list[AgencyContact]] = relationship(order_by="AgencyContact.id", lazy="selectin")
 
 
@@ -60,6 +69,7 @@ class AgencyContact(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # set with active=False
 
 
 class Letter(Base):

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, func, select
+from sqlalchemy import Connection, Integer, Text, and_, bindparam, column, func, literal_column, select, table
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import Committee, Item, ItemOwner, Position, Review, Role, RoleHolder
@@ -101,6 +102,7 @@ class ItemRow:
     review: ReviewRow | None
     owners: tuple[OwnerRow, ...] = ()
     latest: PositionRow | None = None   # its newest position, when asked for
+    match: str | None = None   # found by a search: an excerpt, the words it matched between MATCH and END
 
     @property
     def ref(self) -> str:
@@ -169,20 +171,77 @@ def committee_for_channel(conn: Connection, team_id: str, channel_id: str | None
     return CommitteeRow(*row) if row is not None else None
 
 
+# ---- search --------------------------------------------------------------------------------
+# Each store's own full-text search (migration 0010): one document per item, its text and all
+# its positions, kept in step by triggers. SQLite: an FTS5 table (rowid = item id, porter
+# stemming over unicode61), ranked by bm25; PostgreSQL: a tsvector of the English configuration
+# with a GIN index, ranked by ts_rank. Not in the models: neither is a table the ORM writes.
+SEARCH_TABLES = frozenset({"item_search"})
+
+
+def modelled(name: str | None, type_: str, parent_names=None) -> bool:
+    """Alembic's include_name: False for the search tables and SQLite's FTS5 shadow tables
+    (item_search_data, …), which autogenerate must neither drop nor compare with the models."""
+    return not (type_ == "table" and name is not None
+                and any(name == t or name.startswith(t + "_") for t in SEARCH_TABLES))
+
+
+MATCH, END = "\x02", "\x03"   # around each matched word of ItemRow.match
+_FTS = table("item_search", column("rowid", Integer), column("text", Text), column("positions", Text))
+_TSV = table("item_search", column("item_id", Integer), column("positions", Text), column("document", TSVECTOR))
+_ENGLISH = literal_column("'english'::regconfig")
+_LT = "\ue000"   # stands in for "<" while PostgreSQL makes the excerpt (ts_headline drops <tags>)
+_HEADLINE = f"StartSel={MATCH},StopSel={END},MaxWords=20,MinWords=6,MaxFragments=2,FragmentDelimiter=\" … \""
+
+
+def searchable(words) -> list[str]:
+    """The typed words that have something to search for (a letter or a digit)."""
+    return [w for w in words if any(ch.isalnum() for ch in w)]
+
+
+def _search(dialect: str, words: list[str]):
+    """(the items joined to their search documents, the match condition, the ranking to order
+    by, the excerpt) for items that have every word (each typed word a phrase: "a_b" is "a b")."""
+    if dialect == "sqlite":
+        # In a subquery of its own: FTS5's bm25() and snippet() can't be used beside a window
+        # function (the page's count) in the query that has the MATCH.
+        fts = literal_column("item_search")
+        query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        found = select(_FTS.c.rowid, func.bm25(fts, 2.0, 1.0).label("rank"),
+                       func.snippet(fts, -1, MATCH, END, "…", 16).label("excerpt")) \
+            .where(fts.op("MATCH")(query)).subquery("found")
+        return items.join(found, found.c.rowid == items.c.id), None, found.c.rank, found.c.excerpt
+    tsquery = None
+    for w in words:
+        phrase = func.phraseto_tsquery(_ENGLISH, w)
+        tsquery = phrase if tsquery is None else tsquery.op("&&")(phrase)
+    excerpt = func.ts_headline(_ENGLISH, func.replace(func.concat_ws(" … ", items.c.text, func.nullif(_TSV.c.positions, "")), "<", _LT),
+                               tsquery, _HEADLINE)
+    return (items.join(_TSV, _TSV.c.item_id == items.c.id), _TSV.c.document.op("@@")(tsquery),
+            func.ts_rank(_TSV.c.document, tsquery).desc(), excerpt)
+
+
 def item_rows(conn: Connection, where, *, order_by=(), offset: int = 0, limit: int | None = None,
-              counted: bool = False, with_owners: bool = True, with_latest: bool = False
-              ) -> tuple[list[ItemRow], int]:
+              counted: bool = False, with_owners: bool = True, with_latest: bool = False,
+              search: list[str] | None = None) -> tuple[list[ItemRow], int]:
     """Items matching `where` (conditions on the items table) in `order_by` order, with their
     committee and review, their owners (roles and current holders) unless not `with_owners`
     (then `owners` is empty: for a look-up that only needs to know which item), and their
     newest position when `with_latest`; and, when `counted`, how many match in all (a window
     count, so the page and its total come in one query). Owners and positions come in one
-    query each, for the whole page."""
+    query each, for the whole page. search: words (see searchable()) every item must have in
+    its text or its positions; then the best matches come first (`order_by` breaks ties) and
+    each row's `match` is an excerpt with the matched words marked."""
     cols = [*_ITEM_COLS, *_COMMITTEE_COLS, reviews.c.code, reviews.c.title]
+    source = items
+    if search:
+        source, matches, rank, excerpt = _search(conn.dialect.name, search)
+        where, order_by = (*where, *([] if matches is None else [matches])), (rank, *order_by)
+        cols.append(excerpt)
     if counted:
         cols.append(func.count().over())
     query = select(*cols).select_from(
-        items.join(committees, committees.c.id == items.c.committee_id)
+        source.join(committees, committees.c.id == items.c.committee_id)
         .outerjoin(reviews, reviews.c.id == items.c.review_id)) \
         .where(*where).order_by(*order_by).offset(offset)
     if limit is not None:
@@ -191,10 +250,12 @@ def item_rows(conn: Connection, where, *, order_by=(), offset: int = 0, limit: i
     total = 0
     for r in conn.execute(query):
         committee, review = r[_I:_C], r[_C:_C + 2]
-        found[r[0]] = ItemRow(*r[:_I], committee=CommitteeRow(*committee),
-                              review=ReviewRow(*review) if review[0] is not None else None)
+        found[r[0]] = row = ItemRow(*r[:_I], committee=CommitteeRow(*committee),
+                                    review=ReviewRow(*review) if review[0] is not None else None)
+        if search:
+            row.match = (r[_C + 2] or "").replace(_LT, "<")
         if counted:
-            total = r[_C + 2]
+            total = r[-1]
     if not found:
         return [], total
     ids = list(found)
@@ -219,8 +280,12 @@ def _add_owners(conn: Connection, found: dict[int, ItemRow]) -> None:
         item.owners = tuple(OwnerRow(cols[0], RoleRow(*cols, tuple(hs))) for cols, hs in owned[item_id].values())
 
 
-def count_items(conn: Connection, where) -> int:
-    return conn.scalar(select(func.count()).select_from(items).where(*where)) or 0
+def count_items(conn: Connection, where, search: list[str] | None = None) -> int:
+    source = items
+    if search:
+        source, matches, _, _ = _search(conn.dialect.name, search)
+        where = (*where, *([] if matches is None else [matches]))
+    return conn.scalar(select(func.count()).select_from(source).where(*where)) or 0
 
 
 def latest_positions(conn: Connection, item_ids: list[int]) -> dict[int, PositionRow]:

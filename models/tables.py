@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -48,6 +49,23 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
+def _fit_to_columns(mapper, _connection, target) -> None:
+    """A name or title longer than its column (a 2,500-character paper title, a runaway owner
+    cell) is shortened with an ellipsis rather than refused by PostgreSQL mid-transaction
+    (SQLite would have kept it whole, so both stores now store the same)."""
+    for column in mapper.columns:
+        length = getattr(column.type, "length", None)
+        if not length or not isinstance(column.type, String):
+            continue
+        value = getattr(target, column.key, None)
+        if isinstance(value, str) and len(value) > length:
+            setattr(target, column.key, value[:length - 1] + "…")
+
+
+event.listen(Base, "before_insert", _fit_to_columns, propagate=True)
+event.listen(Base, "before_update", _fit_to_columns, propagate=True)
+
+
 class Workspace(Base):
     __tablename__ = "workspaces"
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -67,6 +85,8 @@ class Committee(Base):
     name: Mapped[str] = mapped_column(String(300))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set while `/scrutiny publish on` shows its public tracker page (never for a private one).
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -128,7 +128,9 @@ async def test_setup_bad_input_is_refused(harness):
 async def test_setup_again_renames_and_audits(harness):
     await setup_cyp(harness)
     r = await setup_cyp(harness, name="Children and Young People Policy and Scrutiny Committee")
-    assert "bound to the committee" in r.text and "new" not in r.text
+    assert "Rename the committee" in r.text          # asked first (tests/test_corrections.py)
+    key = await harness.press(r.button("Rename"), user="UADMIN", channel="CCYP", message=r)
+    assert "is now *Children and Young People Policy and Scrutiny Committee*" in (await harness.reply(key)).visible
     [c] = await committees(harness)
     assert c.name == "Children and Young People Policy and Scrutiny Committee"
     async with harness.db.session() as s:

@@ -43,8 +43,8 @@ def cli_env(database_url: str | None, **extra: str) -> dict[str, str]:
 
 
 def run_cli(*args: str, database_url: str | None, stdin: str | None = None, timeout: float = 60,
-            command: list[str] | None = None, **extra_env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*(command or [sys.executable, "-m", "bot.cli"]), *args], cwd=PROJECT,
+            command: list[str] | None = None, cwd: Path = PROJECT, **extra_env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*(command or [sys.executable, "-m", "bot.cli"]), *args], cwd=cwd,
                           env=cli_env(database_url, **extra_env), input=stdin, capture_output=True,
                           text=True, timeout=timeout)
 
@@ -254,9 +254,15 @@ def test_import_into_a_database_without_a_workspace(tmp_path):
 CONSOLE_INPUT = "/position rec-10\n/actions overdue\n:quit\n"
 
 
+def run_demo(db: Path, stdin: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    """The console demo on stdin, its data in `db` (the demo never uses DATABASE_URL)."""
+    return run_cli("console", "--demo", *args, database_url=None, stdin=stdin, command=scrutineer_command(),
+                   SCRUTINEER_DEMO_DATABASE_URL=sqlite_url_for(db), **extra_env)
+
+
 def test_console_demo_on_stdin(tmp_path):
     url = sqlite_url_for(tmp_path / "console.db")
-    result = run_cli("console", "--demo", database_url=url, stdin=CONSOLE_INPUT, command=scrutineer_command())
+    result = run_demo(tmp_path / "console.db", CONSOLE_INPUT)
     assert result.returncode == 0, result.stderr
     out = " ".join(result.stdout.split())
     rec10_text = next(text for number, text, _owners, _position in SG2010 if number == "10")
@@ -268,10 +274,124 @@ def test_console_demo_on_stdin(tmp_path):
     assert first["items"] > 13
 
     # A second run on the same database loads the demo again without duplicating anything.
-    again = run_cli("console", "--demo", database_url=url, stdin=CONSOLE_INPUT, command=scrutineer_command())
+    again = run_demo(tmp_path / "console.db", CONSOLE_INPUT)
     assert again.returncode == 0, again.stderr
     assert " ".join(rec10_text.split()) in " ".join(again.stdout.split())
     assert counts_sync(url) == first
+
+
+def _clean_run(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
+    return result.stdout
+
+
+async def _rec10(url: str) -> Item:
+    db = Database(url)
+    try:
+        async with db.session() as s:
+            return (await s.scalars(select(Item).where(Item.kind == "rec", Item.number == "10"))).one()
+    finally:
+        await db.dispose()
+
+
+async def _positions_of(url: str, item_id: int) -> list[str]:
+    db = Database(url)
+    try:
+        async with db.session() as s:
+            return list(await s.scalars(select(Position.text).where(Position.item_id == item_id)
+                                        .order_by(Position.id)))
+    finally:
+        await db.dispose()
+
+
+# The update form's fields, in order: position, status, due, owners, people, RAG, RAG reason; then Save.
+def test_console_update_form_reads_dates_and_asks_again_on_a_typo(tmp_path):
+    db = tmp_path / "demo.db"
+    out = _clean_run(run_demo(db, "/update rec-10\nTraining in place\nin progess\nin progress\n"
+                                  "the twelfth of never\n31 March 2027\n\n\n\n\n\n:quit\n"))
+    assert "did you mean in progress?" in out                       # the typo is asked again
+    assert "can't read “the twelfth of never” as a date" in out     # so is a date nobody can read
+    assert "Updated sg2010/rec-10" in out
+    item = asyncio.run(_rec10(sqlite_url_for(db)))
+    assert item.due == date(2027, 3, 31) and item.status == "in progress"
+    assert asyncio.run(_positions_of(sqlite_url_for(db), item.id))[-1] == "Training in place"
+
+
+def test_console_form_errors_are_shown_beside_the_field(tmp_path):
+    # A RAG set by hand without a reason: the form's own error, and a second try.
+    out = _clean_run(run_demo(tmp_path / "demo.db", "/update rec-10\n\n\n\n\n\nred\n\n\n"
+                                                      "Board has not met since May\n\n:quit\n"))
+    assert "Reason for a RAG set by hand: Say why you are setting the RAG by hand." in out
+    assert '{"' not in out                                          # no raw JSON
+    item = asyncio.run(_rec10(sqlite_url_for(tmp_path / "demo.db")))
+    assert item.rag_override == "red" and item.rag_reason == "Board has not met since May"
+
+
+def test_console_eof_in_a_form_cancels_it_and_ends_cleanly(tmp_path):
+    db = tmp_path / "demo.db"
+    out = _clean_run(run_demo(db, "/update rec-10\nHalf a position"))   # stdin ends mid-form (Ctrl-D)
+    assert "nothing was sent" in out
+    assert asyncio.run(_positions_of(sqlite_url_for(db), asyncio.run(_rec10(sqlite_url_for(db))).id))[-1] \
+        != "Half a position"
+    # 'cancel' closes the form and the console carries on.
+    out = _clean_run(run_demo(db, "/update rec-10\ncancel\n:users\n:quit\n"))
+    assert "nothing was sent" in out and "Sarah (Cabinet Member)" in out
+
+
+def test_console_users_buttons_and_unknown_commands(tmp_path):
+    out = _clean_run(run_demo(tmp_path / "demo.db", ":users\n/position rec-10\n/actoins\n:user sarah\n"
+                                                      "/position rec-2 history\n1\n:quit\n"))
+    assert "Graham (Governance Officer)" in out and "Rachel (member)" in out
+    assert "You are now Sarah" in out                                # :users listed, :user switched
+    assert "There's no /actoins — did you mean /actions?" in out
+    assert "HTTP 404" not in out and "developer" not in out.lower()
+    assert "buttons of earlier replies can't be pressed" in out.lower()   # the history has no buttons
+
+
+def test_console_home_tab(tmp_path):
+    out = _clean_run(run_demo(tmp_path / "demo.db", ":user margaret\n:home\n:quit\n"))
+    assert "== Home: Margaret" in out
+    assert "YOUR OPEN ITEMS" in out and "rec-10" in out
+
+
+def test_console_letter_is_walked_to_sent(tmp_path):
+    db = tmp_path / "demo.db"
+    out = _clean_run(run_demo(db, "/meeting new yesterday 10:00\n/meeting decision Ask the Board for its "
+                                  "annual report\n/letter\n\n\n\n\n:quit\n"))
+    assert "Preview" in out and "Recipients" in out                  # step 1, then the preview
+    assert "is on its way" in out                                    # sent
+    assert "(posted in #cyp-scrutiny) DECISION LETTER" in out
+
+
+def test_console_import_by_paste_and_export_saves_the_file(tmp_path):
+    db = tmp_path / "demo.db"
+    paper = ("1. Recruit more foster carers.\nOwner: Cabinet Member\n"
+             "2. Report on retention each year.\nOwner: Executive Director of SCF\n")
+    out = _clean_run(run_demo(db, f"/scrutiny import\nfc2026\nFoster care\n<<\n{paper}.\n\n\n\n"
+                                  "/scrutiny export md\n:quit\n", TMPDIR=str(tmp_path)))
+    assert "Reading the pasted paper" in out and "Found 2 recommendations" in out
+    assert "Imported fc2026: 2 new items" in out
+    saved = [line.split("saved to ", 1)[1].strip() for line in out.splitlines() if "saved to " in line]
+    assert saved and Path(saved[0]).read_text(encoding="utf-8").startswith("#")
+
+
+def test_console_demo_keeps_its_own_database(tmp_path):
+    real = tmp_path / "scrutineer.db"
+    result = run_cli("console", "--demo", database_url=sqlite_url_for(real), stdin=":quit\n",
+                     command=scrutineer_command(), cwd=tmp_path)
+    _clean_run(result)
+    assert not real.exists()                                           # the real database is untouched
+    assert counts_sync(sqlite_url_for(tmp_path / "scrutineer-demo.db"))["items"] > 13
+
+
+def test_bot_token_alone_names_what_is_missing(tmp_path):
+    result = run_cli(database_url=sqlite_url_for(tmp_path / "none.db"), stdin=":quit\n", timeout=30,
+                     command=scrutineer_command(), SLACK_BOT_TOKEN="xoxb-x")
+    assert result.returncode == 2
+    line = one_clear_line(result.stderr)
+    assert "SLACK_APP_TOKEN" in line and "SLACK_SIGNING_SECRET" in line and "scrutineer serve" in line
+    assert "Scrutineer console" not in result.stdout and not (tmp_path / "none.db").exists()
 
 
 # ---------------------------------------------------------------- serve

@@ -91,6 +91,13 @@ def field(reply, name: str) -> str:
     raise AssertionError(f"no field {name!r} in {reply.visible}")
 
 
+async def add_role(h, name: str) -> None:
+    """A role the workspace has (as an import makes them), nobody holding it."""
+    from models.queries import role_key
+    async with h.db.session() as s, s.begin():
+        s.add(Role(team_id="T1", name=name, key=role_key(name), kind="role", created_at=h.clock.now))
+
+
 def latest_section(reply) -> str:
     for block in reply.blocks:
         text = (block.get("text") or {}).get("text", "")
@@ -337,7 +344,7 @@ async def test_update_status_with_synonyms_and_unknown_words(world):
     assert change_lines(r.visible) == ["• Status: needs clarification → *implemented*"]
     assert field(r, "Status") == "implemented"
     assert field(r, "RAG") == ":white_circle: Closed"
-    assert field(r, "Due") == "due 30 Sep 2010"          # closed: no longer "overdue"
+    assert field(r, "Due") == "30 Sep 2010"              # closed: no longer "overdue", nor "Due: due …"
     assert (await get_item(h, h.rec10)).status == "implemented"
 
     audit_before = (await snapshot(h))[2]
@@ -420,6 +427,7 @@ async def test_update_owners_roles_people_and_several(world):
     assert r.visible == "Nothing changed on *sg2010/rec-10*: it already says that."
     assert (await snapshot(h))[2] == audit_before
 
+    await add_role(h, "Director of Children's Services")   # an owner must be a role the workspace has
     r = await h.command("/update", "rec-1 owner Director of Children's Services, Chairman of the ESCB",
                         user="UBOB", channel="CCYP")
     assert change_lines(r.visible) == [
@@ -795,6 +803,7 @@ async def test_markup_in_positions_and_names_is_shown_escaped(world):
     assert f"*1 Jun 2026* · by Bob Officer\n{escaped}" in r.visible
     assert "<script>" not in r.visible and "<!channel>" not in r.visible
 
+    await add_role(h, "Head of <b>Services</b> & Quality")
     r = await h.command("/update", 'rec-10 owner "Head of <b>Services</b> & Quality"', user="UBOB", channel="CCYP")
     assert change_lines(r.visible) == [
         "• Owners: Chairman of the ESCB, Cabinet Member → *Head of &lt;b&gt;Services&lt;/b&gt; &amp; Quality*"]

@@ -25,11 +25,10 @@ a checked table (every table but EXEMPT's) is read other than through an index:
   index over its conflict columns: the "Conflict Arbiter" on PostgreSQL; looked up in the
   schema on SQLite.
 
-Text search (`/actions search word`) is `LIKE '%word%'` (ILIKE on PostgreSQL), which no
-B-tree index can serve: it passes because the plan reaches the items through an index first
-(the committee's, or the workspace's open items by status) and filters only those rows with
-the LIKE, and each item's positions are searched through ix_position_item. A search is as
-cheap as listing the same items unfiltered, and no cheaper.
+Text search (`/actions search word`) uses each store's own full-text index over an item's text
+and positions (migration 0010, models.reads.SEARCH_TABLES), checked like a table: on SQLite
+the FTS5 table must be read with a MATCH or a rowid constraint (`SCAN item_search VIRTUAL TABLE
+INDEX 0:=M2`), never walked whole; on PostgreSQL through its GIN index or its primary key.
 
 `-rP` shows every statement checked and its plan.
 """
@@ -71,7 +70,7 @@ from bot.slack_ui.home import home_view
 from models.delivery import OutboxMessage
 from models.meetings import LetterRecipient
 from models.queries import committee_by_code, ensure_workspace
-from models.reads import latest_positions
+from models.reads import SEARCH_TABLES, latest_positions
 from models.tables import Base, Item
 from tests.conftest import NOW, PG_URL
 
@@ -83,7 +82,9 @@ EXEMPT = {
     "workspaces": "one row per Slack workspace using the app; read only by primary key anyway",
     "leases": "one row per lease name (just 'dispatcher'); read only by primary key anyway",
 }
-CHECKED = frozenset(Base.metadata.tables) - frozenset(EXEMPT)
+CHECKED = frozenset(Base.metadata.tables) - frozenset(EXEMPT) | SEARCH_TABLES
+# The search tables are not in the models: their columns, for reading index conditions.
+SEARCH_COLUMNS = {"item_search": {"rowid", "item_id", "document"}}
 
 TEAMS = ("T1", "T2")
 # Each workspace's committees: code -> (name, private?). #ssc is a private channel.
@@ -232,7 +233,8 @@ def _columns_in(table: str, condition: str) -> set[str]:
     PostgreSQL writes `((team_id)::text = 'T1'::text)`)."""
     condition = re.sub(r"'[^']*'", "", condition)
     condition = re.sub(r"::(?:timestamp with time zone|character varying|[a-z]+)(?:\[\])?", "", condition)
-    return set(re.findall(r"[a-z_]+", condition)) & set(Base.metadata.tables[table].columns.keys())
+    columns = SEARCH_COLUMNS[table] if table in SEARCH_COLUMNS else Base.metadata.tables[table].columns.keys()
+    return set(re.findall(r"[a-z_]+", condition)) & set(columns)
 
 
 def sqlite_problems(statement: str, rows, workspace_wide: bool) -> list[str]:
@@ -244,6 +246,10 @@ def sqlite_problems(statement: str, rows, workspace_wide: bool) -> list[str]:
             continue   # LIST SUBQUERY, USE TEMP B-TREE FOR ORDER BY, …: not a read of a table
         table = _tables(statement, words[1])
         if table not in CHECKED:
+            continue
+        if table in SEARCH_TABLES:   # FTS5: served when a MATCH (M) or rowid (=) constraint is used
+            if not re.search(r"VIRTUAL TABLE INDEX \d+:\S*[M=]", detail):
+                problems.append(detail + "  (the full-text table read without MATCH)")
             continue
         if words[0] == "SCAN" or " AUTOMATIC " in detail or "ANY(" in detail:
             problems.append(detail)   # ANY(col): a skip-scan, which reads past every value of col

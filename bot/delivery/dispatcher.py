@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection
@@ -56,7 +57,9 @@ from sqlalchemy import bindparam, func, or_, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import limits
 from bot.delivery.lease import Tenure
+from bot.delivery.outbox import THREAD_AFTER, enqueue
 from models.delivery import OutboxMessage
 
 log = logging.getLogger("scrutineer.delivery")
@@ -64,7 +67,9 @@ log = logging.getLogger("scrutineer.delivery")
 METADATA_EVENT = "scrutineer_outbox"
 PERMANENT_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "user_not_found",
                     "account_inactive", "invalid_blocks", "msg_too_long", "no_text", "invalid_auth",
-                    "not_authed", "user_disabled", "cannot_dm_bot", "missing_scope"}
+                    "not_authed", "user_disabled", "cannot_dm_bot", "missing_scope", "msg_blocks_too_long"}
+WAIT_FOR_THREAD = timedelta(seconds=1)   # a reply whose thread's first message isn't out yet tries again after
+REMEMBERED_POSTS = 1000                  # where recent rows went, for their replies (also in the outbox)
 MAX_BACKOFF = timedelta(minutes=5)
 SERVER_ERROR_PREFIXES = ("HTTP ", "network:")   # last_error of an attempt whose outcome is unknown
 NOT_ATTEMPTED = "claimed but not attempted: the dispatcher stopped"
@@ -96,6 +101,7 @@ class _Outcome:
     error: SlackApiError | None = None
     network: BaseException | None = None
     unbuilt: Exception | None = None   # the view couldn't be built: Slack wasn't called
+    waiting: str | None = None         # a reply whose thread's first message isn't out yet: Slack wasn't called
     stopped: bool = False              # the lease couldn't be vouched for: Slack wasn't called
 
 
@@ -195,6 +201,7 @@ class Dispatcher:
         self._marker: asyncio.Task | None = None
         self._write_lock: asyncio.Lock | None = None
         self._recent: deque[bool] = deque(maxlen=RECENT_CALLS)   # recent calls: did Slack fail (5xx, network)?
+        self._posted: dict[str, tuple[str | None, str | None]] = {}   # key -> (channel, ts) of rows sent lately
 
     # ---- reading the outbox -----------------------------------------------------------
 
@@ -342,16 +349,19 @@ class Dispatcher:
         except Exception as e:  # something in the data the view can't show: retry later, as a failed send
             log.exception("Could not build the view for %s", row.key)
             return _Outcome(unbuilt=e)
+        thread = await self._thread(row)
+        if thread is False:
+            return _Outcome(waiting=f"waiting for {row.payload.get(THREAD_AFTER)} to be sent first")
         try:
             if self._checks_first(row):
-                found = await self._already_posted(row)
+                found = await self._already_posted(row, thread)
                 if found is not None:
-                    return _Outcome(sent=Sent(row, *found))
+                    return _Outcome(sent=self._remember(Sent(row, *found)))
             await self._pace(row.channel)
             if fence is not None and not fence.confirmed():   # the last moment to hold back
                 await self._unclaim(row)
                 return _Outcome(stopped=True)
-            outcome = _Outcome(sent=Sent(row, *await self._call(row, view)))
+            outcome = _Outcome(sent=self._remember(Sent(row, *await self._call(row, view, thread))))
         except SlackApiError as e:
             outcome = _Outcome(error=e)
         except (OSError, asyncio.TimeoutError) as e:  # network trouble: Slack may be down, or may have it
@@ -359,6 +369,35 @@ class Dispatcher:
         self._recent.append(outcome.network is not None or (
             outcome.error is not None and outcome.error.response.status_code >= 500))
         return outcome
+
+    def _remember(self, sent: Sent) -> Sent:
+        """Where a row went, for replies in its thread queued behind it (its mark in the
+        outbox may still be on its way)."""
+        self._posted[sent.row.key] = (sent.channel, sent.ts)
+        while len(self._posted) > REMEMBERED_POSTS:
+            del self._posted[next(iter(self._posted))]
+        return sent
+
+    async def _thread(self, row: OutboxMessage) -> tuple[str, str] | None | bool:
+        """A reply's thread: (channel, ts) of the row it goes under (payload THREAD_AFTER);
+        False while that row isn't sent yet; None for a message that isn't a reply, or whose
+        first message was given up on (then it goes to the channel on its own)."""
+        parent = row.payload.get(THREAD_AFTER) if row.method == "chat.postMessage" else None
+        if not parent:
+            return None
+        if parent in self._posted:
+            channel, ts = self._posted[parent]
+        else:
+            async with self.db.session() as s:
+                first = (await s.execute(select(OutboxMessage.sent_at, OutboxMessage.dead_at,
+                                                OutboxMessage.result_channel, OutboxMessage.result_ts)
+                                         .where(OutboxMessage.key == parent))).first()
+            if first is None or first.dead_at is not None:
+                return None
+            if first.sent_at is None:
+                return False
+            channel, ts = first.result_channel, first.result_ts
+        return (channel or row.channel, ts) if ts else None
 
     async def _view(self, row: OutboxMessage) -> dict | None:
         """A views.publish row's view: built now, or as queued (rows queued before views were
@@ -411,32 +450,47 @@ class Dispatcher:
             await self._failed(row, outcome.error)
         elif outcome.unbuilt is not None:
             await self._retry(row, f"building the view: {outcome.unbuilt!r}", self._backoff(row))
+        elif outcome.waiting is not None:
+            await self._retry(row, outcome.waiting, WAIT_FOR_THREAD)
         else:
             await self._retry(row, f"network: {outcome.network!r}", self._server_backoff(row), uncertain=True)
         return False
 
-    async def _call(self, row: OutboxMessage, view: dict | None) -> tuple[str | None, str | None]:
+    async def _call(self, row: OutboxMessage, view: dict | None,
+                    thread: tuple[str, str] | None = None) -> tuple[str | None, str | None]:
         payload = dict(row.payload)
+        payload.pop(THREAD_AFTER, None)
+        channel = row.channel
+        if thread is not None:
+            channel, payload["thread_ts"] = thread
         try:
             if row.method == "views.publish":
                 await self.client.views_publish(user_id=row.channel, view=view)
                 return row.channel, None
             payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": row.key}}
-            resp = await self.client.chat_postMessage(channel=row.channel, **payload)
+            resp = await self.client.chat_postMessage(channel=channel, **payload)
             return resp.get("channel"), resp.get("ts")
         finally:  # the channel's next message waits from Slack's answer to this one
             self._last_sent[row.channel] = asyncio.get_running_loop().time()
 
-    async def _already_posted(self, row: OutboxMessage) -> tuple[str, str] | None:
-        """After a crash or a 5xx mid-send: did Slack get it? Look for our key in recent messages."""
-        channel = row.channel
+    async def _already_posted(self, row: OutboxMessage,
+                              thread: tuple[str, str] | None = None) -> tuple[str, str] | None:
+        """After a crash or a 5xx mid-send: did Slack get it? Look for our key in recent messages
+        (a reply: in its thread, which the channel's history doesn't show)."""
+        channel = thread[0] if thread is not None else row.channel
         if channel.startswith(("U", "W")):
             opened = await self.client.conversations_open(users=channel)
             channel = opened["channel"]["id"]
         # From when the row was queued: every attempt since may have reached Slack, however long ago.
         since = min(row.created_at, row.in_flight_since)
-        history = await self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True,
-                                                          oldest=str(since.timestamp() - 60))
+        if thread is not None:
+            history = await self.client.conversations_replies(channel=channel, ts=thread[1], limit=200,
+                                                              include_all_metadata=True,
+                                                              oldest=str(since.timestamp() - 60))
+        else:
+            history = await self.client.conversations_history(channel=channel, limit=100,
+                                                              include_all_metadata=True,
+                                                              oldest=str(since.timestamp() - 60))
         for message in history.get("messages", []):
             meta = message.get("metadata") or {}
             if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("key") == row.key:
@@ -538,7 +592,9 @@ class Dispatcher:
                                         "request_timeout"):
             # A 5xx may come after Slack stored the message: check before sending again.
             await self._retry(row, f"HTTP {status}: {error}", self._server_backoff(row), uncertain=True)
-        elif error in PERMANENT_ERRORS:
+        elif error in limits.TOO_LONG_ERRORS and await self._split(row, error):
+            log.info("Split %s, too long for one message (%s)", row.key, error)
+        elif error in PERMANENT_ERRORS or error in limits.TOO_LONG_ERRORS:
             async with self._writing(), self.db.session() as s, s.begin():
                 await s.execute(update(OutboxMessage).where(*self._ours(row)).values(
                     dead_at=self.clock(), in_flight_since=None, last_error=error)
@@ -546,6 +602,54 @@ class Dispatcher:
             log.warning("Gave up on %s: %s", row.key, error)
         else:
             await self._retry(row, str(error), self._backoff(row))
+
+    async def _split(self, row: OutboxMessage, error: str) -> bool:
+        """A message Slack refused as too long: the row becomes its first part, sent again at
+        once, and the rest are queued as replies in its thread ("<key>+2", …). False when there
+        is nothing to split (it is within the limits already): then it is given up on."""
+        payload = dict(row.payload)
+        blocks = payload.get("blocks")
+        if isinstance(blocks, str):   # (slack_sdk accepts blocks as JSON text)
+            try:
+                blocks = json.loads(blocks)
+            except ValueError:
+                return False
+        if row.method != "chat.postMessage" or payload.get("attachments"):
+            return False
+        text = payload.get("text") or ""
+        if isinstance(blocks, list) and blocks:
+            groups = limits.split_blocks(blocks, limits.MAX_BLOCKS - 1)   # room for a note
+            if len(groups) == 1 and groups[0] == blocks:
+                if len(text) <= limits.MESSAGE_TEXT:
+                    return False
+                groups = [blocks]
+            parts = [{**payload, "blocks": g} for g in groups]
+        elif len(text) > limits.MESSAGE_TEXT:
+            parts = [{**payload, "text": piece} for piece in limits.split_text(text, limits.MESSAGE_TEXT - 100)]
+        else:
+            return False
+        n = len(parts)
+        head = limits.split_text(" ".join(text.split()) or "Message", 200)[0]
+        for i, part in enumerate(parts, start=1):
+            if len(part.get("text") or "") > limits.MESSAGE_TEXT or ("blocks" in part and i > 1):
+                part["text"] = f"{head} (continued, part {i} of {n})" if i > 1 else head
+            if "blocks" in part and n > 1:
+                note = ("_Continued in the thread below._" if i == 1 else f"_Continued, part {i} of {n}._")
+                note_block = {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
+                part["blocks"] = part["blocks"] + [note_block] if i == 1 else [note_block] + part["blocks"]
+        parent = payload.get(THREAD_AFTER) or row.key
+        now = self.clock()
+        async with self._writing(), self.db.session() as s, s.begin():
+            done = await s.execute(update(OutboxMessage).where(*self._ours(row)).values(
+                payload=parts[0], not_before=now, last_error=f"{error}: split into {n} messages",
+                in_flight_since=row.in_flight_since)   # (refused: Slack has nothing of this attempt)
+                .execution_options(synchronize_session=False))
+            if done.rowcount != 1:
+                return True   # someone else has the row now: theirs to finish
+            for i, part in enumerate(parts[1:], start=2):
+                await enqueue(s, team_id=row.team_id, key=f"{row.key}+{i}", channel=row.channel,
+                              payload={**part, THREAD_AFTER: parent}, now=now)
+        return True
 
     async def _retry(self, row: OutboxMessage, error: str, delay: timedelta, uncertain: bool = False) -> None:
         # When the attempt surely failed, clear in_flight_since so the next one needn't search history.

@@ -12,6 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.delivery import OutboxMessage
 
+# A payload field naming the key of another row: this row goes as a reply in that row's
+# thread, its ts looked up when this one is sent (the dispatcher sends a channel's rows in
+# order, so the first is out by then). Not sent to Slack itself.
+THREAD_AFTER = "thread_after"
+
 
 async def enqueue(session: AsyncSession, *, team_id: str, key: str, channel: str, payload: dict,
                   now: datetime, not_before: datetime | None = None, method: str = "chat.postMessage") -> bool:

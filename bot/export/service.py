@@ -49,7 +49,7 @@ async def export_to_channel(session: AsyncSession, ctx: Ctx, client, text: str) 
         return Message(usage).add(Section(usage))
     fmt, review, unknown = parse_export_words(text)
     if unknown:
-        raise UserError(f"I can't export “{escape(' '.join(unknown)[:40])}”: try {USAGE}.")
+        raise UserError(f"I can't export “{' '.join(unknown)[:40]}”: try {USAGE}.")
     committee = await require_channel_committee(session, ctx)
     if not await can_see(ctx, committee):
         raise NotAllowed("That committee is private to its channel's members.")
@@ -60,7 +60,7 @@ async def export_to_channel(session: AsyncSession, ctx: Ctx, client, text: str) 
         if not review:
             raise
         # A word that is neither a format nor one of this committee's reviews ("pdf", "dcox").
-        raise UserError(f"“{escape(review[:40])}” isn't a format I can export, nor one of this committee's "
+        raise UserError(f"“{review[:40]}” isn't a format I can export, nor one of this committee's "
                         f"reviews: try {USAGE}.") from e
     data, filename, _mimetype = render(paper, fmt)
     try:

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import models  # noqa: F401  (every table module, so autogenerate sees them all)
+from models.reads import modelled
 from models.tables import Base, UTCDateTime
 
 config = context.config
@@ -19,7 +20,8 @@ def render_item(type_, obj, autogen_context):
 
 def run_with(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", render_item=render_item)
+                      render_as_batch=connection.dialect.name == "sqlite", render_item=render_item,
+                      include_name=modelled)
     with context.begin_transaction():
         context.run_migrations()
 

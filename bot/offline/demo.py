@@ -10,14 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.importing import ImportedItem
-from bot.services import audit
+from bot.services import audit, indicators
 from bot.services.committees import get_or_create_role
 from bot.services.imports import ImportReport, import_items
 from bot.services.items import create_action
+from models.indicators import Indicator, IndicatorValue
 from models.queries import committee_by_code, ensure_workspace
 from models.tables import Committee, Item, RoleHolder
 
 TEAM = "T0ESSEX"
+# The demo keeps its own database, apart from Slack mode's DATABASE_URL (./scrutineer.db by
+# default), so trying the demo never mixes made-up committees with a real committee's data.
+DEMO_DATABASE_URL = "sqlite:///scrutineer-demo.db"
+DEMO_DATABASE_ENV = "SCRUTINEER_DEMO_DATABASE_URL"
 CHANNELS = {"cyp": ("C0CYP", "cyp-scrutiny", False), "ssc": ("C0SSC", "safeguarding-sub", True),
             "dscb": ("C0DSCB", "derby-scb", False)}
 USERS = {  # user id: (name, is_admin)
@@ -92,6 +97,15 @@ ROLE_HOLDERS = {"Chairman of the ESCB": "U0MARGARET", "Cabinet Member": "U0SARAH
                 "Chairman of CYP P&SC": "U0PETER", "Executive Director of SCF": "U0DAVID"}
 
 
+def demo_database_url(env: dict[str, str] | None = None) -> str:
+    """Where the demo's data lives: $SCRUTINEER_DEMO_DATABASE_URL, else ./scrutineer-demo.db.
+    Never DATABASE_URL, which is the real committees' database."""
+    import os
+
+    env = os.environ if env is None else env
+    return env.get(DEMO_DATABASE_ENV) or DEMO_DATABASE_URL
+
+
 async def load_demo(session: AsyncSession, now: datetime) -> ImportReport:
     """Create the demo committees, roles, recommendations and actions. Loaded on every start
     of the console demo: a second load adds nothing and changes nothing, whatever was done
@@ -155,4 +169,51 @@ async def load_demo(session: AsyncSession, now: datetime) -> ImportReport:
         role = await get_or_create_role(session, TEAM, owner, now, "demo")
         await create_action(session, team_id=TEAM, committee=committee, text=text, roles=[role], due=due,
                             status=status, actor="demo", now=now)
+    await _load_indicators(session, committees["cyp"], now)
     return report
+
+
+# The committee's indicators and their figures, after a quarterly safeguarding report to a
+# scrutiny panel: (name, unit, target, lower is better, {period: (value, note)}).
+INDICATORS = [
+    ("Re-referrals within 12 months", "%", 25.0, True,
+     {"Q1 2012/13": (35.0, "13 families. Three causes: the national criterion not yet fully applied, data "
+                           "needing cleansing, and re-referral decisions not always made by managers. "
+                           "Improvement expected next quarter.")}),
+    ("Initial assessments within 10 days", "%", None, False,
+     {"Q4 2011/12": (80.0, None), "Q1 2012/13": (95.4, "Weekly monitoring and focused action.")}),
+    ("Core assessments within 35 days", "%", None, False,
+     {"Q4 2011/12": (57.0, None), "Q1 2012/13": (100.0, "Every core assessment on time.")}),
+    ("Children looked after", "children", None, False, {"Q1 2012/13": (29.0, "At the end of June; steady.")}),
+    ("Children with a child protection plan", "children", None, False,
+     {"Q1 2012/13": (13.0, "At the end of June; steady.")}),
+]
+INDICATOR_OWNER = "Executive Director of SCF"
+
+
+async def _load_indicators(session: AsyncSession, committee: Committee, now: datetime) -> None:
+    """The demo committee's indicators: each made when missing, each figure recorded when its
+    period has none, so loading again adds nothing (and never undoes a figure recorded since)."""
+    owner = await get_or_create_role(session, TEAM, INDICATOR_OWNER, now, "demo")
+    for name, unit, target, lower, figures in INDICATORS:
+        key = indicators.slug(name)
+        indicator = await session.scalar(select(Indicator).where(Indicator.committee_id == committee.id,
+                                                                 Indicator.slug == key))
+        if indicator is None:
+            indicator = Indicator(team_id=TEAM, committee_id=committee.id, name=name, slug=key, unit=unit,
+                                  target=target, lower_is_better=lower, owner_role_id=owner.id, created_by="demo",
+                                  created_at=now)
+            session.add(indicator)
+            await session.flush()
+            audit.record(session, team_id=TEAM, actor="demo", at=now, entity="indicator", entity_id=indicator.id,
+                         action="create", after={"name": name, "committee": committee.code, "target": target})
+        recorded = set(await session.scalars(select(IndicatorValue.period).where(
+            IndicatorValue.indicator_id == indicator.id)))
+        for label, (value, note) in figures.items():
+            if label in recorded:
+                continue
+            period = indicators.parse_period(label)
+            session.add(IndicatorValue(team_id=TEAM, indicator_id=indicator.id, period=period.label,
+                                       period_start=period.start, period_end=period.end, value=value, note=note,
+                                       recorded_by="demo", recorded_at=now))
+    await session.flush()

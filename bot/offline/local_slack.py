@@ -184,6 +184,10 @@ class LocalSlack:
         # Opt-in: seconds calls to particular methods take instead ({"users.info": 0.5}); a call
         # is recorded when it is answered, so a slow method's calls come after quicker ones.
         self.method_latency: dict[str, float] = dict(method_latency or {})
+        # Slack's limits on a message (50 blocks, 3,000 characters a section's text, 40,000 of
+        # text), answered as Slack answers them (msg_blocks_too_long, invalid_blocks,
+        # msg_too_long) and not stored. On, as in Slack; False lets anything through.
+        self.enforce_limits = True
         self._fault_plan: _FaultPlan | None = None
         self._fault_counts: dict[tuple[str, str], int] = {}  # (method, channel) -> calls that met the plan
         self._used_triggers: set[str] = set()
@@ -891,12 +895,31 @@ class LocalSlack:
             channel = {"id": channel_id}
         return {"ok": True, "no_op": False, "already_open": False, "channel": channel}
 
+    def _over_limits(self, args: dict) -> dict | None:
+        """Slack's answer to a message over its limits, if this one is."""
+        if not self.enforce_limits:
+            return None
+        blocks = args.get("blocks") or []
+        if isinstance(blocks, list) and len(blocks) > 50:
+            return _error("msg_blocks_too_long")
+        for block in blocks if isinstance(blocks, list) else []:
+            texts = [((block.get("text") or {}).get("text") or "")] if block.get("type") == "section" else []
+            texts += [e.get("text") or "" for e in block.get("elements") or []
+                      if block.get("type") == "context" and isinstance(e, dict)]
+            if any(len(t) > 3000 for t in texts):
+                return _error("invalid_blocks")
+        if len(args.get("text") or "") > 40000:
+            return _error("msg_too_long")
+        return None
+
     def _m_chat_postMessage(self, args: dict) -> dict:
         channel = self._resolve_channel(args.get("channel"))
         if channel is None:
             return _error("channel_not_found")
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return _error("no_text")
+        if (refused := self._over_limits(args)) is not None:
+            return refused
         channel_obj = self.channels.get(channel)
         if channel_obj is not None and channel_obj.is_private and not channel_obj.bot_member:
             return _error("channel_not_found")
@@ -913,6 +936,8 @@ class LocalSlack:
             return _error("user_not_in_channel")
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             return _error("no_text")
+        if (refused := self._over_limits(args)) is not None:
+            return refused
         ts = self._next_ts()
         message = self._bot_message(args, ts)
         message.update(channel=channel, user=args["user"])

@@ -1,6 +1,7 @@
 """Committees, roles and who may do what."""
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import TypeVar
@@ -22,7 +23,23 @@ CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # Role names that mean "this committee's chair / officers" rather than an office of their own.
 COMMITTEE_ROLE_WORDS = {"chair": "chair", "chairman": "chair", "chairperson": "chair",
                         "officer": "officer", "officers": "officer", "committee officer": "officer",
-                        "committee officers": "officer"}
+                        "committee officers": "officer",
+                        "vice chair": "vice_chair", "vice-chair": "vice_chair", "vice chairman": "vice_chair",
+                        "vice-chairman": "vice_chair", "vice chairperson": "vice_chair",
+                        "deputy chair": "vice_chair"}
+COMMITTEE_ROLE_TITLES = {"chair": "Chair", "vice_chair": "Vice Chair", "officer": "Officer"}
+# The kinds that give rights on their committee (act on its items, meetings, letters).
+COMMITTEE_KINDS = ("chair", "vice_chair", "officer")
+
+
+def committee_role_kind(name: str) -> str | None:
+    """"chair", "vice_chair" or "officer" when a typed role name means one of the channel
+    committee's own roles ("chair", "Officers", "vice chair"), else None."""
+    return COMMITTEE_ROLE_WORDS.get(" ".join(name.lower().strip(" .,;:\"'").split()))
+
+
+def committee_role_name(kind: str, committee: Committee | CommitteeRow) -> str:
+    return f"{COMMITTEE_ROLE_TITLES[kind]} of {committee.name}"
 
 
 @dataclass
@@ -77,7 +94,7 @@ async def committee_roles_of(session: AsyncSession, ctx: Ctx, committee: Committ
     """The kinds ("chair", "officer") the person holds on this committee."""
     rows = await session.scalars(
         select(Role.kind).join(RoleHolder, RoleHolder.role_id == Role.id).where(
-            Role.committee_id == committee.id, Role.kind.in_(("chair", "officer")),
+            Role.committee_id == committee.id, Role.kind.in_(COMMITTEE_KINDS),
             RoleHolder.user_id == ctx.user_id, RoleHolder.ended_at.is_(None)))
     return set(rows)
 
@@ -92,8 +109,20 @@ async def can_update_item(session: AsyncSession, ctx: Ctx, item: Item | reads.It
     return await ctx.directory.is_admin(ctx.user_id, ctx.team_id)
 
 
-async def setup_committee(session: AsyncSession, ctx: Ctx, code: str, name: str) -> tuple[Committee, bool]:
-    """Bind the current channel to a committee, creating it if new. Returns (committee, created)."""
+@dataclass
+class Setup:
+    """What `/scrutiny setup` did: created or bound the committee, or (rename_to set) changed
+    nothing because it would rename an existing committee, which is asked first."""
+    committee: Committee
+    created: bool = False
+    rename_to: str | None = None
+    moves_channel: bool = False     # the rename would also bind it here from another channel
+
+
+async def setup_committee(session: AsyncSession, ctx: Ctx, code: str, name: str, *,
+                          rename: bool = False) -> Setup:
+    """Bind the current channel to a committee, creating it if new. Giving an existing
+    committee another name changes nothing unless rename=True (the person confirmed it)."""
     await require_admin(ctx, "set up committees")
     code = code.lower()
     if not CODE_RE.match(code):
@@ -119,7 +148,9 @@ async def setup_committee(session: AsyncSession, ctx: Ctx, code: str, name: str)
         audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="committee",
                      entity_id=committee.id, action="create",
                      after={"code": code, "name": name, "channel_id": ctx.channel_id, "is_private": is_private})
-        return committee, True
+        return Setup(committee, created=True)
+    if name and name != committee.name and not rename:
+        return Setup(committee, rename_to=name, moves_channel=committee.channel_id != ctx.channel_id)
     before = {"name": committee.name, "channel_id": committee.channel_id, "is_private": committee.is_private}
     committee.name = name or committee.name
     committee.channel_id = ctx.channel_id
@@ -128,7 +159,23 @@ async def setup_committee(session: AsyncSession, ctx: Ctx, code: str, name: str)
     if after != before:
         audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="committee",
                      entity_id=committee.id, action="update", before=before, after=after)
-    return committee, False
+    return Setup(committee)
+
+
+async def confirm_rename(session: AsyncSession, ctx: Ctx, committee_id: int, old_name: str, new_name: str,
+                         channel_id: str | None) -> Setup:
+    """The admin pressed "Rename" under `/scrutiny setup`'s question: rename (and bind) it now,
+    audited, unless someone renamed it meanwhile."""
+    await require_admin(ctx, "set up committees")
+    committee = await session.get(Committee, committee_id)
+    if committee is None or committee.team_id != ctx.team_id:
+        raise UserError("That committee no longer exists. Run `/scrutiny setup` again.")
+    if committee.name == new_name and committee.channel_id == channel_id:
+        return Setup(committee)
+    if committee.name != old_name:
+        raise UserError(f"Someone renamed it to “{committee.name}” meanwhile, so nothing changed. "
+                        "Run `/scrutiny setup` again if it still needs a new name.")
+    return await setup_committee(session, ctx.in_channel(channel_id), committee.code, new_name, rename=True)
 
 
 async def get_or_create_role(session: AsyncSession, ctx_team: str, name: str, now, actor: str,
@@ -138,7 +185,7 @@ async def get_or_create_role(session: AsyncSession, ctx_team: str, name: str, no
         raise UserError("A role needs a name, e.g. `\"Chairman of the ESCB\"`.")
     if len(name) > 200:
         raise UserError("That role name is too long: keep it under 200 characters.")
-    if kind in ("chair", "officer"):
+    if kind in COMMITTEE_KINDS:
         key = f"{kind}:{committee.code}"
     elif kind == "person":
         key = f"person:{name}"
@@ -165,6 +212,49 @@ async def person_role(session: AsyncSession, ctx: Ctx, user_id: str) -> Role:
     return role
 
 
+async def find_role(session: AsyncSession, team_id: str, name: str) -> Role | None:
+    """The workspace's role a typed name means (case, filler words and word order aside)."""
+    key = role_key(name)
+    if not key:
+        return None
+    return (await session.scalars(select(Role).where(Role.team_id == team_id, Role.key == key))).first()
+
+
+async def close_role_names(session: AsyncSession, team_id: str, name: str, n: int = 1) -> list[str]:
+    """The workspace's role names nearest a mistyped one (difflib), for "did you mean …?"."""
+    names = list(await session.scalars(
+        select(Role.name).where(Role.team_id == team_id, Role.kind == "role").order_by(Role.name)))
+    by_lower = {}
+    for known in names:
+        by_lower.setdefault(known.lower(), known)
+    found = difflib.get_close_matches(" ".join(name.lower().split()), list(by_lower), n=n, cutoff=0.6)
+    return [by_lower[f] for f in found]
+
+
+async def owner_role(session: AsyncSession, ctx: Ctx, committee: Committee | CommitteeRow, owner) -> Role:
+    """The role an item's owner as typed names: ("user", U123) is that person's own role;
+    "chair", "officers", "vice chair" are the committee's own; any other name must be a role the
+    workspace has. An unknown name is refused with the nearest role and how to create it,
+    rather than made into a role nobody holds (so nobody would be reminded)."""
+    if isinstance(owner, tuple):
+        return await person_role(session, ctx, owner[1])
+    kind = committee_role_kind(owner)
+    if kind:
+        return await get_or_create_role(session, ctx.team_id, committee_role_name(kind, committee), ctx.now,
+                                        ctx.user_id, kind=kind, committee=committee)
+    name = " ".join(owner.split()).strip(" .,;:")
+    if not name:
+        raise UserError("A role needs a name, e.g. `\"Cabinet Member\"`.")
+    role = await find_role(session, ctx.team_id, name)
+    if role is not None and role.kind != "person":
+        return role
+    shown = name if len(name) <= 80 else name[:79] + "…"
+    near = await close_role_names(session, ctx.team_id, name)
+    hint = f" — did you mean {near[0]}?" if near else "."
+    raise UserError(f"There's no role called “{shown}”{hint} Create it with "
+                    f"`/scrutiny role \"{shown}\" @someone`.")
+
+
 async def assign_role(session: AsyncSession, ctx: Ctx, name: str, holders: list[Holder]) -> tuple[Role, list[RoleHolder], list[RoleHolder]]:
     """Give a role to new holders; previous holders are ended, not deleted.
     Returns (role, ended, started)."""
@@ -172,11 +262,11 @@ async def assign_role(session: AsyncSession, ctx: Ctx, name: str, holders: list[
     await ensure_workspace(session, ctx.team_id, ctx.now)
     if not holders:
         raise UserError('Say who holds the role, e.g. `/scrutiny role "Chairman of the ESCB" @alice`.')
-    kind = COMMITTEE_ROLE_WORDS.get(" ".join(name.lower().split()))
+    kind = committee_role_kind(name)
     committee = None
     if kind:
         committee = await require_channel_committee(session, ctx)
-        name = f"{'Chair' if kind == 'chair' else 'Officer'} of {committee.name}"
+        name = committee_role_name(kind, committee)
     role = await get_or_create_role(session, ctx.team_id, name, ctx.now, ctx.user_id,
                                     kind=kind or "role", committee=committee)
     current = role.current_holders
@@ -237,6 +327,8 @@ async def list_roles(session: AsyncSession, ctx: Ctx) -> list[Role]:
     return [r for r in roles if shown(r)]
 
 
-__all__ = ["Holder", "assign_role", "can_see", "can_update_item", "channel_committee",
+__all__ = ["COMMITTEE_KINDS", "close_role_names", "committee_role_kind", "committee_role_name", "find_role",
+           "confirm_rename", "owner_role", "Setup",
+           "Holder", "assign_role", "can_see", "can_update_item", "channel_committee",
            "list_roles", "person_role", "require_admin", "require_channel_committee", "setup_committee",
            "visible", "visible_committees", "committee_roles_of", "get_or_create_role", "holder_text"]

@@ -7,6 +7,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import saved
 from models.delivery import ProcessedEvent
 
 # Slack retries an unacknowledged event three times within about an hour: an id older than
@@ -27,4 +28,5 @@ async def remember_event(db, event_id: str, team_id: str, now: datetime) -> bool
 async def forget_old_events(session: AsyncSession, now: datetime, _settings=None) -> int:
     """Scheduled: drop the ids of events too old to be retried. Returns 0 (it queues nothing)."""
     await session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < now - REMEMBER_EVENTS_FOR))
+    await saved.forget_old(session, now)   # long filters and forms kept for Slack: a day's use
     return 0

@@ -19,8 +19,8 @@ from bot.services import audit
 from bot.services.committees import (
     can_see,
     can_update_item,
-    get_or_create_role,
-    person_role,
+    committee_role_kind,
+    owner_role,
     visible,
 )
 from bot.services.context import Ctx
@@ -284,23 +284,24 @@ async def list_items(db: Database, ctx: Ctx, filt: ItemFilter) -> ItemPage:
     if filt.holder:
         conds.append(owned_by(held_by(filt.holder)))
     if filt.owner:
-        conds.append(owned_by(select(reads.roles.c.id).where(reads.roles.c.team_id == ctx.team_id,
-                                                             reads.roles.c.key == role_key(filt.owner))))
-    p = reads.positions
-    for word in filt.search:
-        pattern = f"%{_escape_like(word)}%"
-        conds.append(or_(t.c.text.ilike(pattern, escape="\\"),
-                         exists().where(p.c.item_id == t.c.id, p.c.text.ilike(pattern, escape="\\"))))
+        r = reads.roles
+        if kind := committee_role_kind(filt.owner):   # "chair", "officers", "vice chair": the committees' own
+            named = select(r.c.id).where(r.c.team_id == ctx.team_id, r.c.kind == kind,
+                                         r.c.committee_id.in_([c.id for c in committees]))
+        else:
+            named = select(r.c.id).where(r.c.team_id == ctx.team_id, r.c.key == role_key(filt.owner))
+        conds.append(owned_by(named))
+    # Words are found by the store's own full-text search (stemmed, any case: "foster carers"
+    # finds "foster carer"), in the item's text or any of its positions; best matches first.
+    search = reads.searchable(filt.search)
+    if filt.search and not search:   # only punctuation: nothing to look for, so nothing found
+        return ItemPage([], 0, filt.offset, filt, committees)
     order = (t.c.due.is_(None), t.c.due, t.c.committee_id, t.c.review_id, t.c.kind.desc(), t.c.seq, t.c.id)
     page, total = await db.read(reads.item_rows, conds, order_by=order, offset=filt.offset, limit=PAGE_SIZE,
-                                counted=True)
+                                counted=True, search=search)
     if not page and filt.offset:   # past the end (items closed since): the window count saw no rows
-        total = await db.read(reads.count_items, conds)
+        total = await db.read(reads.count_items, conds, search)
     return ItemPage(page, total, filt.offset, filt, committees)
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def positions_of(db: Database, item: Item | reads.ItemRow) -> list[reads.PositionRow]:
@@ -437,11 +438,8 @@ async def apply_changes(session: AsyncSession, ctx: Ctx, item: Item, ch: ItemCha
         if not ch.owners:
             raise UserError('Name at least one owner, e.g. `owner "Cabinet Member"` or `owner @alice`.')
         new_roles = []
-        for owner in ch.owners:
-            if isinstance(owner, tuple):
-                role = await person_role(session, ctx, owner[1])
-            else:
-                role = await get_or_create_role(session, ctx.team_id, owner, ctx.now, ctx.user_id)
+        for owner in ch.owners:   # an unknown role name is refused, not made into a vacant role
+            role = await owner_role(session, ctx, item.committee, owner)
             if role.id not in {r.id for r in new_roles}:
                 new_roles.append(role)
         before = [o.role.name for o in item.owners]

@@ -31,13 +31,14 @@ from bot.delivery import enqueue, enqueue_many
 from bot.services import audit
 from bot.services.committees import can_see, committee_roles_of, require_channel_committee
 from bot.services.context import Ctx
+from bot.services.home import queue_home_refresh
 from bot.services.parsing import QUOTES
 from models.delivery import OutboxMessage
 from models.meetings import Agency, AgencyContact, Letter, LetterRecipient, Meeting
 from models.tables import Committee, Item, Role, RoleHolder
 
 CHASE_AFTER_WORKING_DAYS = 3
-MAX_LETTER = 3000  # a modal's text input holds at most this many characters
+MAX_LETTER = 30000  # ten of the form's inputs (a plain_text_input holds 3,000 characters)
 AGENCY_EXAMPLE = '`/scrutiny agency add "Essex Police" @bob`'
 
 # A contact in `/scrutiny agency add`: a mention, a Slack-escaped mailto, or a plain address.
@@ -116,7 +117,13 @@ async def add_agency(session: AsyncSession, ctx: Ctx, name: str,
     agencies = list(await session.scalars(select(Agency).where(Agency.committee_id == committee.id)))
     agency = next((a for a in agencies if a.name.lower() == name.lower()), None)
     created = agency is None
-    if created:
+    if agency is not None and agency.removed_at is not None:   # added again: back on the letters
+        audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="agency",
+                     entity_id=agency.id, action="restore", before={"removed_at": agency.removed_at},
+                     after={"removed_at": None})
+        agency.removed_at = None
+        created = True
+    if agency is None:
         agency = Agency(team_id=ctx.team_id, committee_id=committee.id, name=name, created_at=ctx.now, contacts=[])
         session.add(agency)
         await session.flush()
@@ -145,13 +152,76 @@ async def add_agency(session: AsyncSession, ctx: Ctx, name: str,
 
 
 async def list_agencies(session: AsyncSession, ctx: Ctx) -> tuple[Committee, list[Agency]]:
+    """The committee's partner agencies (not the removed ones, which stay in the letters sent)."""
     committee = await require_channel_committee(session, ctx)
     if not await can_see(ctx, committee):
         raise NotAllowed("You can't see this committee.")
     agencies = list(await session.scalars(
-        select(Agency).where(Agency.committee_id == committee.id, Agency.team_id == ctx.team_id)
+        select(Agency).where(Agency.committee_id == committee.id, Agency.team_id == ctx.team_id,
+                             Agency.removed_at.is_(None))
         .order_by(Agency.name)))
     return committee, agencies
+
+
+REMOVE_EXAMPLE = '`/scrutiny agency remove "Essex Police"`'
+REMOVE_CONTACT_EXAMPLE = '`/scrutiny agency remove-contact "Essex Police" @bob`'
+
+
+async def _agency_to_change(session: AsyncSession, ctx: Ctx, name: str, what: str) -> tuple[Committee, Agency]:
+    committee = await require_channel_committee(session, ctx)
+    if not await _may_manage_agencies(session, ctx, committee):
+        raise NotAllowed(f"Only the chair and officers of {committee.name}, or an admin, can {what}.")
+    agencies = list(await session.scalars(
+        select(Agency).where(Agency.committee_id == committee.id, Agency.team_id == ctx.team_id,
+                             Agency.removed_at.is_(None)).order_by(Agency.name)))
+    agency = next((a for a in agencies if a.name.lower() == " ".join(name.split()).lower()), None)
+    if agency is None:
+        known = ", ".join(f"“{a.name}”" for a in agencies[:10]) or "none yet"
+        raise UserError(f"{committee.name} has no partner agency called “{name[:80]}”. Its agencies: {known}.")
+    return committee, agency
+
+
+async def remove_agency(session: AsyncSession, ctx: Ctx, text: str) -> Agency:
+    """`/scrutiny agency remove "Essex Police"`: no letters to it from now on. Soft: the agency
+    and its contacts stay in the letters already sent and in the audit trail."""
+    name = " ".join((text or "").translate(QUOTES).replace('"', " ").split())
+    if not name:
+        raise UserError(f"Say which agency: {REMOVE_EXAMPLE}.")
+    _, agency = await _agency_to_change(session, ctx, name, "remove partner agencies")
+    agency.removed_at = ctx.now
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="agency",
+                 entity_id=agency.id, action="remove", before={"removed_at": None},
+                 after={"name": agency.name, "removed_at": ctx.now,
+                        "contacts": [contact_label(c) for c in agency.contacts if c.active]})
+    await session.flush()
+    return agency
+
+
+async def remove_contacts(session: AsyncSession, ctx: Ctx, text: str) -> tuple[Agency, list[AgencyContact]]:
+    """`/scrutiny agency remove-contact "Essex Police" @bob` (or an email address): those contacts
+    get no letters from now on; kept in history. Returns (agency, contacts removed)."""
+    name, specs = parse_agency_add(text)
+    if not specs:
+        raise UserError(f"Say which contact: {REMOVE_CONTACT_EXAMPLE} (or their email address).")
+    _, agency = await _agency_to_change(session, ctx, name, "remove agency contacts")
+    removed, missing = [], []
+    for spec in specs:
+        found = [c for c in agency.contacts if c.active and (
+            (spec.user_id and c.user_id == spec.user_id) or
+            (spec.email and c.email and c.email.lower() == spec.email))]
+        if not found:
+            missing.append(contact_label(spec))
+        removed += [c for c in found if c not in removed]
+    if missing:
+        raise UserError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not a contact of "
+                        f"{agency.name}, so nothing was removed. `/scrutiny agencies` lists its contacts.")
+    for c in removed:
+        c.active, c.removed_at = False, ctx.now
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="agency",
+                 entity_id=agency.id, action="remove_contacts",
+                 before={"contacts": [contact_label(c) for c in removed]}, after={"removed_at": ctx.now})
+    await session.flush()
+    return agency, removed
 
 
 def contact_label(c) -> str:
@@ -207,7 +277,8 @@ async def plan_recipients(session: AsyncSession, committee: Committee) -> list[P
         seen_emails.add(key)
         return True
 
-    agencies = await session.scalars(select(Agency).where(Agency.committee_id == committee.id).order_by(Agency.name))
+    agencies = await session.scalars(select(Agency).where(Agency.committee_id == committee.id,
+                                                          Agency.removed_at.is_(None)).order_by(Agency.name))
     for agency in agencies:
         for c in agency.contacts:
             if c.active and (c.user_id or c.email) and fresh(c.user_id, c.email):
@@ -240,10 +311,10 @@ async def require_letter_writer(session: AsyncSession, ctx: Ctx, committee: Comm
 
 
 async def last_meeting(session: AsyncSession, committee: Committee, now: datetime) -> Meeting | None:
-    """The most recent meeting that has started (closed or not)."""
+    """The most recent meeting that has started (closed or not; not a cancelled one)."""
     return (await session.scalars(
         select(Meeting).where(Meeting.committee_id == committee.id, Meeting.team_id == committee.team_id,
-                              Meeting.starts_at <= now)
+                              Meeting.starts_at <= now, Meeting.cancelled_at.is_(None))
         .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1))).first()
 
 
@@ -319,7 +390,7 @@ def _owner_phrase(owners: tuple[Owner, ...], names: Mapping[str, str]) -> str:
 
 async def letter_facts(session: AsyncSession, ctx: Ctx, committee: Committee, meeting: Meeting) -> LetterFacts:
     """Read what the letter after `meeting` says (no Slack calls)."""
-    decisions = tuple((d.number, " ".join(d.text.split())) for d in meeting.decisions)
+    decisions = tuple((d.number, " ".join(d.text.split())) for d in meeting.decisions if d.withdrawn_at is None)
     items = await session.scalars(
         select(Item).where(Item.meeting_id == meeting.id, Item.team_id == committee.team_id)
         .order_by(Item.seq, Item.id))
@@ -552,6 +623,8 @@ async def acknowledge(session: AsyncSession, ctx: Ctx, recipient_id: int) -> Ack
                      entity_id=letter.id, action="acknowledge",
                      before={"recipient_id": recipient.id, "acknowledged_at": None},
                      after={"recipient_id": recipient.id, "acknowledged_at": ctx.now})
+        # Their Home tab lists letters awaiting acknowledgement: this one no longer.
+        await queue_home_refresh(session, ctx.team_id, [ctx.user_id], ctx.now, tz=ctx.tz)
     committee = await session.get(Committee, letter.committee_id)
     meeting = await session.get(Meeting, letter.meeting_id) if letter.meeting_id else None
     return Acknowledged(letter, committee, meeting, recipient, newly)
@@ -624,7 +697,7 @@ async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, *
     return queued
 
 
-__all__ = ["ContactSpec", "Draft", "LetterRenderer", "PlannedRecipient", "acknowledge", "add_agency", "by_email",
+__all__ = ["remove_agency", "remove_contacts", "ContactSpec", "Draft", "LetterRenderer", "PlannedRecipient", "acknowledge", "add_agency", "by_email",
            "chase_unacknowledged", "clean_letter", "compose", "contact_label", "draft_letter", "last_meeting",
            "letter_facts", "named_text", "pending_name", "write_letter",
            "latest_letter", "letters_awaiting", "list_agencies", "load_for_form", "parse_agency_add",

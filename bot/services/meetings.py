@@ -8,6 +8,11 @@ the digest that goes out after it.
 - Closing a meeting queues its digest to the committee channel and a DM to each owner of a
   new or changed item, in the same transaction as the close. A meeting nobody closes is
   closed by `send_overdue_digests` (closed_by "auto") a set time after it ends.
+- Corrections keep history: `/meeting cancel` closes the meeting as cancelled (never digested,
+  kept and shown as cancelled), `/meeting move` changes its time, `/meeting decision 3 correct …`
+  and `… withdraw` change a decision's text or mark it withdrawn (its number stays); each is
+  audited. A meeting scheduled in the past is one written up after it was held: it stays
+  open, and its digest delay counts from when it was recorded (recorded_at), not from its end.
 - Digest keys name the logical message (f"digest:meeting:{id}", f"digest:meeting:{id}:{user}"),
   so a close racing the scheduled job, or either running twice, still sends each once.
 - What the digest says is the caller's: it passes a DigestRenderer (the Slack rendering of
@@ -28,13 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import dates
 from bot.core.errors import NotAllowed, UserError
 from bot.core.status import OPEN
-from bot.delivery import enqueue
+from bot.delivery import THREAD_AFTER, enqueue
 from bot.services import audit
 from bot.services.committees import (
-    COMMITTEE_ROLE_WORDS,
     committee_roles_of,
-    get_or_create_role,
-    person_role,
+    owner_role,
     require_channel_committee,
 )
 from bot.services.context import Ctx
@@ -152,17 +155,19 @@ async def current_meeting(session: AsyncSession, committee: Committee, now: date
 
 
 async def last_closed(session: AsyncSession, committee: Committee) -> Meeting | None:
+    """The last meeting held and closed (a cancelled one was never held)."""
     return (await session.scalars(
         select(Meeting).where(Meeting.committee_id == committee.id, Meeting.team_id == committee.team_id,
-                              Meeting.closed_at.is_not(None))
+                              Meeting.closed_at.is_not(None), Meeting.cancelled_at.is_(None))
         .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1))).first()
 
 
 async def previous_meeting(session: AsyncSession, meeting: Meeting) -> Meeting | None:
-    """The committee's meeting before this one (closed or not)."""
+    """The committee's meeting before this one (closed or not; not a cancelled one)."""
     return (await session.scalars(
         select(Meeting).where(Meeting.committee_id == meeting.committee_id, Meeting.team_id == meeting.team_id,
-                              Meeting.id != meeting.id, Meeting.starts_at < meeting.starts_at)
+                              Meeting.id != meeting.id, Meeting.starts_at < meeting.starts_at,
+                              Meeting.cancelled_at.is_(None))
         .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1))).first()
 
 
@@ -203,15 +208,23 @@ class MeetingView:
     decisions: list[Decision] = field(default_factory=list)
     actions: list[Item] = field(default_factory=list)
     now: datetime | None = None
+    cancelled: list[Meeting] = field(default_factory=list)   # recently cancelled (or cancelled ahead)
+
+
+CANCELLED_SHOWN = timedelta(days=14)   # `/meeting` lists meetings cancelled this recently or ahead
 
 
 async def show(session: AsyncSession, ctx: Ctx) -> MeetingView:
     committee = await require_channel_committee(session, ctx)
     meeting = await current_meeting(session, committee, ctx.now)
+    cancelled = list(await session.scalars(
+        select(Meeting).where(Meeting.committee_id == committee.id, Meeting.team_id == committee.team_id,
+                              Meeting.cancelled_at.is_not(None), Meeting.starts_at >= ctx.now - CANCELLED_SHOWN)
+        .order_by(Meeting.starts_at, Meeting.id).limit(5)))
     if meeting is None:
-        return MeetingView(committee, None, now=ctx.now)
+        return MeetingView(committee, None, now=ctx.now, cancelled=cancelled)
     return MeetingView(committee, meeting, await decisions_of(session, meeting), await actions_of(session, meeting),
-                       now=ctx.now)
+                       now=ctx.now, cancelled=cancelled)
 
 
 async def schedule(session: AsyncSession, ctx: Ctx, text: str, *, length: timedelta = DEFAULT_LENGTH) -> Meeting:
@@ -226,21 +239,177 @@ async def schedule(session: AsyncSession, ctx: Ctx, text: str, *, length: timede
     if starts_at is None:
         raise UserError(f"I couldn't read “{text[:60]}” as a date and time. Try {NEW_EXAMPLE}. {dates.DATE_EXAMPLES}")
     ends_at = starts_at + length
-    if ends_at <= ctx.now:
-        raise UserError(f"{describe_start(starts_at, ctx.tz)} has already passed: schedule meetings ahead, "
-                        "or while they are in progress.")
-    same = (await session.scalars(select(Meeting).where(
-        Meeting.committee_id == committee.id, Meeting.starts_at == starts_at))).first()
-    if same is not None:
-        raise UserError(f"{committee.name} already has a meeting at {describe_start(starts_at, ctx.tz)}.")
+    await _refuse_clash(session, committee, starts_at, ctx.tz)
+    # A meeting that has already ended is being written up after it was held: recorded, not closed.
+    recorded_at = ctx.now if ends_at <= ctx.now else None
     meeting = Meeting(team_id=ctx.team_id, committee_id=committee.id, committee=await session.get(Committee, committee.id), starts_at=starts_at,
-                      ends_at=ends_at, created_by=ctx.user_id, created_at=ctx.now)
+                      ends_at=ends_at, created_by=ctx.user_id, created_at=ctx.now, recorded_at=recorded_at)
     session.add(meeting)
     await session.flush()
     audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="meeting",
                  entity_id=meeting.id, action="create",
-                 after={"committee": committee.code, "starts_at": starts_at, "ends_at": ends_at})
+                 after={"committee": committee.code, "starts_at": starts_at, "ends_at": ends_at,
+                        **({"recorded_after_it_was_held": True} if recorded_at else {})})
     return meeting
+
+
+async def _refuse_clash(session: AsyncSession, committee: Committee, starts_at: datetime, tz: ZoneInfo,
+                        moving: Meeting | None = None) -> None:
+    conds = [Meeting.committee_id == committee.id, Meeting.starts_at == starts_at, Meeting.cancelled_at.is_(None)]
+    if moving is not None:
+        conds.append(Meeting.id != moving.id)
+    if (await session.scalars(select(Meeting).where(*conds))).first() is not None:
+        raise UserError(f"{committee.name} already has a meeting at {describe_start(starts_at, tz)}.")
+
+
+def held_already(meeting: Meeting, now: datetime) -> bool:
+    """Scheduled after it was held (written up afterwards)."""
+    return meeting.recorded_at is not None and meeting.ends_at <= now
+
+
+# ---- corrections ----------------------------------------------------------------------
+
+async def cancel(session: AsyncSession, ctx: Ctx) -> Meeting:
+    """`/meeting cancel`: the meeting `/meeting` shows is cancelled — closed at once, so it is
+    never current and its digest never goes; kept, shown as cancelled, audited."""
+    committee = await require_channel_committee(session, ctx)
+    await require_meeting_officer(session, ctx, committee, "cancel its meetings")
+    meeting = await _require_current(session, ctx, committee)
+    decisions = [d for d in await decisions_of(session, meeting) if d.withdrawn_at is None]
+    actions = await actions_of(session, meeting)
+    if decisions or actions:
+        what = " and ".join(p for p in (
+            f"{len(decisions)} decision{'' if len(decisions) == 1 else 's'}" if decisions else "",
+            f"{len(actions)} action{'' if len(actions) == 1 else 's'} arising" if actions else "") if p)
+        raise UserError(f"The meeting of {describe_start(meeting.starts_at, ctx.tz)} has {what} recorded, so it "
+                        "was held: close it with `/meeting close`, or withdraw a decision recorded by mistake "
+                        "with `/meeting decision <number> withdraw`. Nothing was cancelled.")
+    result = await session.execute(
+        update(Meeting).where(Meeting.id == meeting.id, Meeting.closed_at.is_(None))
+        .values(closed_at=ctx.now, closed_by=ctx.user_id, cancelled_at=ctx.now, cancelled_by=ctx.user_id)
+        .execution_options(synchronize_session=False))
+    if not result.rowcount:
+        raise UserError("That meeting was closed a moment ago, so it can't be cancelled; its digest is on its way.")
+    meeting.closed_at = meeting.cancelled_at = ctx.now
+    meeting.closed_by = meeting.cancelled_by = ctx.user_id
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="meeting",
+                 entity_id=meeting.id, action="cancel", before={"cancelled_at": None},
+                 after={"cancelled_at": ctx.now, "starts_at": meeting.starts_at})
+    return meeting
+
+
+@dataclass
+class Moved:
+    meeting: Meeting
+    was_starts_at: datetime
+    was_ends_at: datetime
+
+
+async def move(session: AsyncSession, ctx: Ctx, text: str) -> Moved:
+    """`/meeting move <when>`: the meeting `/meeting` shows starts then instead, as long as before."""
+    committee = await require_channel_committee(session, ctx)
+    await require_meeting_officer(session, ctx, committee, "move its meetings")
+    text = " ".join((text or "").split())
+    example = "`/meeting move 10 June 2026 14:00`"
+    if not text:
+        raise UserError(f"Say when it now starts: {example}.")
+    starts_at = parse_when(text, ctx.today, ctx.tz)
+    if starts_at is None:
+        raise UserError(f"I couldn't read “{text[:60]}” as a date and time. Try {example}. {dates.DATE_EXAMPLES}")
+    meeting = await _require_current(session, ctx, committee)
+    if starts_at == meeting.starts_at:
+        raise UserError(f"The meeting already starts at {describe_start(starts_at, ctx.tz)}: nothing changed.")
+    await _refuse_clash(session, committee, starts_at, ctx.tz, moving=meeting)
+    was = Moved(meeting, meeting.starts_at, meeting.ends_at)
+    meeting.starts_at, meeting.ends_at = starts_at, starts_at + (was.was_ends_at - was.was_starts_at)
+    if meeting.ends_at <= ctx.now and meeting.recorded_at is None:
+        meeting.recorded_at = ctx.now   # moved into the past: its digest delay counts from now
+    await session.flush()
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="meeting",
+                 entity_id=meeting.id, action="move",
+                 before={"starts_at": was.was_starts_at, "ends_at": was.was_ends_at},
+                 after={"starts_at": meeting.starts_at, "ends_at": meeting.ends_at})
+    return was
+
+
+_DECISION_EDIT = re.compile(r"^\(?(?P<number>\d{1,4})\)?\s+(?P<verb>correct(?:ion|ed)?|withdraw(?:n)?)\b\s*[:–—-]?\s*(?P<text>.*)$",
+                            re.I | re.S)
+
+
+def parse_decision_edit(text: str) -> tuple[int, str, str] | None:
+    """`3 correct <text>` → (3, "correct", text); `3 withdraw` → (3, "withdraw", ""); else None
+    (the text is a new decision)."""
+    m = _DECISION_EDIT.match(" ".join((text or "").split()))
+    if not m:
+        return None
+    verb = "correct" if m["verb"].lower().startswith("correct") else "withdraw"
+    return int(m["number"]), verb, m["text"].strip()
+
+
+async def _decision_to_edit(session: AsyncSession, ctx: Ctx, committee: Committee,
+                            number: int) -> tuple[Meeting, Decision]:
+    """Decision (number) of the meeting in progress (or held, not yet closed); failing that of
+    the last meeting held, or of the next one."""
+    started = (await session.scalars(
+        select(Meeting).where(*_open(committee), Meeting.starts_at <= ctx.now)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(1))).first()
+    candidates = [started] if started is not None else [await last_closed(session, committee),
+                                                        await current_meeting(session, committee, ctx.now)]
+    candidates = [m for m in candidates if m is not None]
+    if not candidates:
+        raise UserError(f"{committee.name} has no meeting with decisions yet.")
+    for meeting in candidates:
+        decision = (await session.scalars(select(Decision).where(
+            Decision.meeting_id == meeting.id, Decision.number == number))).first()
+        if decision is not None:
+            return meeting, decision
+    raise UserError(f"The meeting of {describe_start(candidates[0].starts_at, ctx.tz)} has no decision ({number}). "
+                    "`/meeting` lists its decisions.")
+
+
+@dataclass
+class DecisionEdit:
+    meeting: Meeting
+    decision: Decision
+    verb: str                 # "correct" | "withdraw"
+    before: str | None = None  # the text it replaced
+
+
+async def edit_decision(session: AsyncSession, ctx: Ctx, number: int, verb: str, text: str = "") -> DecisionEdit:
+    """`/meeting decision 3 correct <text>` or `… 3 withdraw`: the decision keeps its number;
+    its old text (or its withdrawal) is in the audit trail."""
+    committee = await require_channel_committee(session, ctx)
+    await require_meeting_officer(session, ctx, committee, "correct its decisions")
+    meeting, decision = await _decision_to_edit(session, ctx, committee, number)
+    if decision.withdrawn_at is not None:
+        raise UserError(f"Decision ({number}) was withdrawn on "
+                        f"{dates.format_date(decision.withdrawn_at.astimezone(ctx.tz).date())}, so it can't be "
+                        f"{'corrected' if verb == 'correct' else 'withdrawn again'}. Record a new one with "
+                        "`/meeting decision <text>`.")
+    if verb == "withdraw":
+        if text:
+            raise UserError(f"`/meeting decision {number} withdraw` takes nothing after it.")
+        decision.withdrawn_at, decision.withdrawn_by = ctx.now, ctx.user_id
+        audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="decision",
+                     entity_id=decision.id, action="withdraw", before={"withdrawn_at": None},
+                     after={"meeting_id": meeting.id, "number": number, "withdrawn_at": ctx.now})
+        await session.flush()
+        return DecisionEdit(meeting, decision, verb)
+    text = re.sub(r"^(?:resolved\s*[–—:-]?\s*)?(?:that\s+)?", "", text, flags=re.I).strip()
+    if not text:
+        raise UserError(f"Say what it should read: `/meeting decision {number} correct the Cabinet Member report "
+                        "back in September`.")
+    if len(text) > MAX_TEXT:
+        raise UserError(f"That decision is too long: keep it under {MAX_TEXT:,} characters.")
+    if text == decision.text:
+        raise UserError(f"Decision ({number}) already reads that: nothing changed.")
+    before = decision.text
+    decision.text, decision.corrected_at = text, ctx.now
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="decision",
+                 entity_id=decision.id, action="correct", before={"text": before},
+                 after={"meeting_id": meeting.id, "number": number, "text": text})
+    await session.flush()
+    return DecisionEdit(meeting, decision, verb, before)
 
 
 async def add_decision(session: AsyncSession, ctx: Ctx, text: str) -> tuple[Meeting, Decision]:
@@ -278,15 +447,8 @@ async def add_action(session: AsyncSession, ctx: Ctx, text: str) -> tuple[Meetin
     req = parse_action(text, ctx.today)   # everything is read before anything is stored
     meeting = await _require_current(session, ctx, committee)
     roles = []
-    for owner in req.owners:
-        if isinstance(owner, tuple):
-            role = await person_role(session, ctx, owner[1])
-        elif (kind := COMMITTEE_ROLE_WORDS.get(" ".join(owner.lower().split()))):
-            name = f"{'Chair' if kind == 'chair' else 'Officer'} of {committee.name}"
-            role = await get_or_create_role(session, ctx.team_id, name, ctx.now, ctx.user_id, kind=kind,
-                                            committee=committee)
-        else:
-            role = await get_or_create_role(session, ctx.team_id, owner, ctx.now, ctx.user_id)
+    for owner in req.owners:   # an unknown role name is refused, not made into a vacant role
+        role = await owner_role(session, ctx, committee, owner)
         if role.id not in {r.id for r in roles}:
             roles.append(role)
     item = await create_action(session, team_id=ctx.team_id, committee=meeting.committee, text=req.text, roles=roles,
@@ -347,7 +509,9 @@ async def send_overdue_digests(session: AsyncSession, now: datetime, settings, *
     queue its digest. Returns how many messages were queued."""
     cutoff = now - timedelta(minutes=settings.digest_delay_minutes)
     due = list(await session.scalars(
-        select(Meeting).where(Meeting.closed_at.is_(None), Meeting.ends_at <= cutoff)
+        select(Meeting).where(Meeting.closed_at.is_(None), Meeting.ends_at <= cutoff,
+                              # written up after it was held: the delay counts from when it was recorded
+                              or_(Meeting.recorded_at.is_(None), Meeting.recorded_at <= cutoff))
         .order_by(Meeting.ends_at, Meeting.id)))
     queued = 0
     for meeting in due:
@@ -468,9 +632,10 @@ async def _owners_items(session: AsyncSession, d: Digest) -> dict[str, list[Owne
 
 
 class Rendered(Protocol):
-    """A message as a renderer returns it: its payload is what is queued."""
+    """A message as a renderer returns it: its payloads are what is queued (one, or several
+    when it is too long for one Slack message; the rest go as replies in the first's thread)."""
 
-    def payload(self) -> dict: ...
+    def payloads(self, *, threaded: bool = False) -> list[dict]: ...
 
 
 class DigestRenderer(Protocol):
@@ -489,15 +654,27 @@ async def queue_digest(session: AsyncSession, meeting: Meeting, now: datetime, t
     d = await build_digest(session, meeting, now, tz)
     channel_queued = False
     if d.committee.channel_id:
-        channel_queued = await enqueue(
-            session, team_id=meeting.team_id, key=f"digest:meeting:{meeting.id}", channel=d.committee.channel_id,
-            payload=render.meeting_digest(d).payload(), now=now)
+        channel_queued = await _enqueue_parts(session, meeting.team_id, f"digest:meeting:{meeting.id}",
+                                              d.committee.channel_id, render.meeting_digest(d), now)
     dms = 0
     for user_id, entries in d.owners.items():
-        if await enqueue(session, team_id=meeting.team_id, key=f"digest:meeting:{meeting.id}:{user_id}",
-                         channel=user_id, payload=render.owner_digest(d, entries).payload(), now=now):
+        if await _enqueue_parts(session, meeting.team_id, f"digest:meeting:{meeting.id}:{user_id}", user_id,
+                                render.owner_digest(d, entries), now):
             dms += 1
     return channel_queued, dms
+
+
+async def _enqueue_parts(session: AsyncSession, team_id: str, key: str, channel: str, message: Rendered,
+                         now: datetime) -> bool:
+    """Queue a message, and when it is too long for one, the rest of it as replies in its
+    thread ("<key>#2", … each marked to go under the first: bot.delivery.dispatcher)."""
+    first, *rest = message.payloads(threaded=True)
+    if not await enqueue(session, team_id=team_id, key=key, channel=channel, payload=first, now=now):
+        return False
+    for n, payload in enumerate(rest, start=2):
+        await enqueue(session, team_id=team_id, key=f"{key}#{n}", channel=channel,
+                      payload={**payload, THREAD_AFTER: key}, now=now)
+    return True
 
 
 def describe_start(starts_at: datetime, tz: ZoneInfo) -> str:
@@ -505,7 +682,8 @@ def describe_start(starts_at: datetime, tz: ZoneInfo) -> str:
     return f"{local:%a} {dates.format_date(local.date())}, {local:%H:%M}"
 
 
-__all__ = ["ActionRequest", "Closed", "DEFAULT_LENGTH", "Digest", "DigestRenderer", "LIST_LIMIT", "MeetingView",
+__all__ = ["DecisionEdit", "Moved", "cancel", "edit_decision", "held_already", "move", "parse_decision_edit",
+           "ActionRequest", "Closed", "DEFAULT_LENGTH", "Digest", "DigestRenderer", "LIST_LIMIT", "MeetingView",
            "OwnerItem", "add_action", "add_decision", "build_digest", "close", "current_meeting", "describe_start",
            "parse_action", "parse_when", "previous_meeting", "queue_digest", "schedule", "send_overdue_digests",
            "show"]

@@ -190,8 +190,22 @@ def parse_owners(value: str) -> list:
 
 # ---- /scrutiny ----------------------------------------------------------------
 
+# "@nobody" as typed text: Slack turns a person picked from its list into `<@U123|name>`, so a
+# bare @word is someone it didn't recognise (not an email address: no dot-word after it).
+_RAW_AT = re.compile(r"(?:(?<=\s)|^)@[\w.'-]+(?![\w.-]*@)")
+MENTION_HELP = ("Type @ and pick them from the list Slack offers, so their name turns into a mention; "
+                "someone outside Slack can be named with their email: `Jane Smith jane.smith@essex.gov.uk`.")
+
+
+def _refuse_unknown_person(text: str) -> None:
+    raw = _RAW_AT.search(USER_RE.sub(" ", MAILTO_RE.sub(" ", text)))
+    if raw:
+        raise UserError(f"I don't recognise “{raw.group(0)[:40]}” as a person in this workspace. {MENTION_HELP}")
+
+
 def parse_holders(text: str) -> list[Holder]:
     """Holders of a role: Slack mentions, or an outside person `Jane Smith <mailto:jane@x.gov.uk|…>`."""
+    _refuse_unknown_person(text)
     holders = [Holder(user_id=u) for u in mentioned_users(text)]
     rest = USER_RE.sub(" ", text)
     emails = MAILTO_RE.findall(rest)
@@ -212,4 +226,7 @@ def parse_role_command(text: str) -> tuple[str, list[Holder]]:
     first_mention = USER_RE.search(text)
     if first_mention:
         return text[:first_mention.start()].strip(), parse_holders(text[first_mention.start():])
+    _refuse_unknown_person(text)
+    if not text:
+        raise UserError('Name the role and then the person: `/scrutiny role "Chairman of the ESCB" @alice`.')
     raise UserError('Put the role in quotes and then the person: `/scrutiny role "Chairman of the ESCB" @alice`.')

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.core.status import RAGS, STATUSES
-from bot.slack_ui.blocks import clip, escape
+from bot.slack_ui.blocks import clip, people_text
 from bot.slack_ui.metadata import UpdateForm
 from models.tables import Item
 
@@ -52,7 +52,7 @@ def update_form(item: Item, meta: UpdateForm) -> dict:
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"*{item.full_ref}* {escape(item.text)}", 3000)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"*{item.full_ref}* {people_text(item.text)}", 3000)}},
             block("position", "New position",
                   {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 3000,
                    "placeholder": {"type": "plain_text", "text": "What has happened since the last position?"}},

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import dates
 from bot.services.home import HomeData
-from bot.slack_ui.blocks import Button, Context, Divider, Header, Message, Section, clip, escape
+from bot.slack_ui.blocks import Button, Context, Divider, Header, Message, Section, people_clip, people_text, plural
 from bot.slack_ui.items import UPDATE_ACTION, due_line, rag_emoji
 from bot.slack_ui.metadata import ItemRef
 
@@ -24,7 +24,7 @@ def home(data: HomeData, today: date, tz: ZoneInfo) -> Message:
     meetings; letters awaiting their acknowledgement."""
     overdue = sum(1 for i in data.items if i.due is not None and i.due < today)
     total = len(data.items) + data.more_items
-    summary = f"Scrutineer: {total} open item{'' if total == 1 else 's'} of yours" + (
+    summary = f"Scrutineer: {plural(total, 'open item')} of yours" + (
         f", {overdue} overdue" if overdue else "")
     msg = Message(summary).add(Header("Your open items"))
     if not data.items:
@@ -33,7 +33,7 @@ def home(data: HomeData, today: date, tz: ZoneInfo) -> Message:
     elif overdue:
         msg.add(Context(f":red_circle: {overdue} overdue — shown first"))
     for item in data.items:
-        msg.add(Section(f"{rag_emoji(item, today)} *{item.full_ref}* {escape(clip(' '.join(item.text.split()), 150))}\n"
+        msg.add(Section(f"{rag_emoji(item, today)} *{item.full_ref}* {people_clip(item.text, 150, one_line=True)}\n"
                         f"{due_line(item, today)} · _{item.status}_",
                         button=Button("Update", UPDATE_ACTION, ItemRef(item.id))))
     if data.more_items:
@@ -44,15 +44,15 @@ def home(data: HomeData, today: date, tz: ZoneInfo) -> Message:
     for meeting in data.meetings:
         start = meeting.starts_at.astimezone(tz)
         now_on = " · _in progress_" if data.now is not None and meeting.starts_at <= data.now else ""
-        msg.add(Section(f":calendar: *{escape(meeting.committee.name)}*\n"
+        msg.add(Section(f":calendar: *{people_text(meeting.committee.name)}*\n"
                         f"{start:%a} {dates.format_date(start.date())}, {start:%H:%M}{now_on}"))
     msg.add(Divider(), Header("Letters awaiting your acknowledgement"))
     if not data.letters:
         msg.add(Context("None — you're up to date."))
     for waiting in data.letters:
         sent = waiting.letter.sent_at.astimezone(tz)
-        agency = f" ({escape(waiting.recipient.agency)})" if waiting.recipient.agency else ""
-        msg.add(Section(f":envelope: *Decision letter from {escape(waiting.committee.name)}*{agency}\n"
+        agency = f" ({people_text(waiting.recipient.agency)})" if waiting.recipient.agency else ""
+        msg.add(Section(f":envelope: *Decision letter from {people_text(waiting.committee.name)}*{agency}\n"
                         f"Sent {dates.format_date(sent.date())} {sent:%H:%M} · press *Acknowledge receipt* "
                         "on the letter in your messages with Scrutineer"))
     if data.more_letters:

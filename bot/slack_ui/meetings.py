@@ -11,11 +11,23 @@ from zoneinfo import ZoneInfo
 from bot.core import dates
 from bot.core.status import RAG_EMOJI
 from bot.services.meetings import LIST_LIMIT
-from bot.slack_ui.blocks import Button, Context, Divider, Header, Message, Section, clip, escape
-from bot.slack_ui.items import UPDATE_ACTION, due_line, owners_line, rag_emoji
+from bot.slack_ui.blocks import (
+    Button,
+    Context,
+    Divider,
+    Header,
+    Message,
+    Section,
+    clip,
+    people_clip,
+    people_text,
+    plural,
+)
+from bot.slack_ui.items import UPDATE_ACTION, due_line, owners_line, rag_emoji, vacant_warning
 from bot.slack_ui.metadata import ItemRef
 
 CHUNK = 2800              # keep each section under Block Kit's 3000 characters
+CARD_DECISION_BLOCKS = 30  # of the /meeting card's 50 blocks, the most its decisions take
 
 
 def when(starts_at: datetime, tz: ZoneInfo) -> str:
@@ -24,7 +36,7 @@ def when(starts_at: datetime, tz: ZoneInfo) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
-    return escape(clip(" ".join(text.split()), limit))
+    return people_clip(text, limit, one_line=True)
 
 
 def _sections(title: str, lines: list[str]) -> list[Section]:
@@ -46,13 +58,25 @@ def _limited(lines: list[str], total: int, more: str) -> list[str]:
     return lines
 
 
-def decision_lines(decisions) -> list[str]:
-    """"Resolved – That (1) …", the following decisions numbered under it."""
+def decision_lines(decisions, shorten: int | None = None) -> list[str]:
+    """"Resolved – That (1) …", the following decisions numbered under it (each cut to
+    `shorten` characters when given)."""
     lines = []
     for n, dec in enumerate(decisions):
-        body = f"({dec.number}) {escape(' '.join(dec.text.split()))}"
+        text = " ".join(dec.text.split())
+        body = f"({dec.number}) {people_text(clip(text, shorten) if shorten else text)}"
+        if getattr(dec, "withdrawn_at", None) is not None:   # kept, numbered, struck through
+            body = f"~{body}~ _(withdrawn)_"
+        elif getattr(dec, "corrected_at", None) is not None:
+            body += " _(corrected)_"
         lines.append(f"Resolved – That {body}" if n == 0 else body)
     return lines
+
+
+def _cancelled_line(meetings, tz: ZoneInfo) -> str:
+    return "Cancelled: " + "; ".join(
+        f"~{when(m.starts_at, tz)}~ (by <@{m.cancelled_by}>)" if m.cancelled_by else f"~{when(m.starts_at, tz)}~"
+        for m in meetings)
 
 
 def action_line(item, today) -> str:
@@ -64,10 +88,12 @@ def action_line(item, today) -> str:
 def meeting_card(view, tz: ZoneInfo) -> Message:
     """`/meeting`: the current or next meeting, its decisions and actions so far."""
     committee, meeting = view.committee, view.meeting
+    cancelled = getattr(view, "cancelled", None) or []
     if meeting is None:
         text = (f"{committee.name} has no meeting scheduled. A chair or officer can schedule one with "
                 "`/meeting new 3 June 2026 10:00`.")
-        return Message(text).add(Section(f":calendar: {escape(text)}"))
+        msg = Message(text).add(Section(f":calendar: {people_text(text)}"))
+        return msg.add(Context(_cancelled_line(cancelled, tz))) if cancelled else msg
     now = view.now
     if now is not None and meeting.starts_at > now:
         state = "next meeting"
@@ -79,9 +105,9 @@ def meeting_card(view, tz: ZoneInfo) -> Message:
     summary = f"{committee.name} — {when(meeting.starts_at, tz)} ({state})"
     local_end = meeting.ends_at.astimezone(tz)
     msg = Message(summary).add(
-        Section(f":calendar: *{escape(committee.name)}*\n{when(meeting.starts_at, tz)}–{local_end:%H:%M} · _{state}_"))
+        Section(f":calendar: *{people_text(committee.name)}*\n{when(meeting.starts_at, tz)}–{local_end:%H:%M} · _{state}_"))
     if view.decisions:
-        msg.add(*_sections("Decisions", decision_lines(view.decisions)))
+        msg.add(*_card_decisions(view.decisions))
     else:
         msg.add(Context("No decisions yet: `/meeting decision <text>` records one."))
     if view.actions:
@@ -90,12 +116,38 @@ def meeting_card(view, tz: ZoneInfo) -> Message:
         msg.add(Context('No actions arising yet: `/meeting action <text> owner "Cabinet Member" due 30 September`.'))
     if state != "next meeting":
         msg.add(Context("`/meeting close` marks it held and posts the digest."))
+    msg.add(Context("Corrections: `/meeting move <when>` · `/meeting cancel` · "
+                    "`/meeting decision <number> correct <text>` · `/meeting decision <number> withdraw`"))
+    if cancelled:
+        msg.add(Context(_cancelled_line(cancelled, tz)))
     return msg
+
+
+def _card_decisions(decisions) -> list:
+    """The card's decisions, every one listed by number. The card is one message: when the
+    decisions in full would take more than CARD_DECISION_BLOCKS sections of it, each is
+    shortened, and a note says where they are in full."""
+    for shorten in (None, 300, 120, 60):
+        sections = _sections("Decisions", decision_lines(decisions, shorten))
+        if len(sections) <= CARD_DECISION_BLOCKS:
+            break
+    if shorten is None:
+        return sections
+    return [*sections, Context(f"_The {len(decisions)} decisions are shortened here to fit one message; "
+                               "the meeting's digest gives each in full._")]
 
 
 def scheduled(meeting, committee, tz: ZoneInfo) -> Message:
     local_end = meeting.ends_at.astimezone(tz)
-    text = (f":calendar: Scheduled a meeting of *{escape(committee.name)}*: "
+    if meeting.recorded_at is not None and meeting.ends_at <= meeting.recorded_at:   # written up afterwards
+        text = (f":memo: Recorded a meeting of *{people_text(committee.name)}* held "
+                f"{when(meeting.starts_at, tz)}–{local_end:%H:%M}. It stays open so you can write it up.")
+        return Message(f"Recorded a meeting of {committee.name} held {when(meeting.starts_at, tz)}").add(
+            Section(text),
+            Context("Add `/meeting decision <text>` and `/meeting action <text> owner <who> due <when>`, then "
+                    "`/meeting close` to post its digest. If nobody closes it, the digest goes on its own after "
+                    "the usual delay, counted from now."))
+    text = (f":calendar: Scheduled a meeting of *{people_text(committee.name)}*: "
             f"{when(meeting.starts_at, tz)}–{local_end:%H:%M}.")
     return Message(f"Scheduled a meeting of {committee.name}: {when(meeting.starts_at, tz)}").add(
         Section(text),
@@ -107,18 +159,55 @@ def decision_recorded(meeting, decision, tz: ZoneInfo) -> Message:
     text = f"Recorded decision ({decision.number}) for the meeting of {when(meeting.starts_at, tz)}"
     return Message(text).add(
         Section(f":white_check_mark: {text}:\nResolved – That ({decision.number}) "
-                f"{escape(' '.join(decision.text.split()))}"))
+                f"{people_text(' '.join(decision.text.split()))}"))
 
 
 def action_recorded(meeting, item, today, tz: ZoneInfo) -> Message:
     text = f"Recorded action {item.ref} for the meeting of {when(meeting.starts_at, tz)}"
-    return Message(text).add(Section(f":white_check_mark: {text}:\n{action_line(item, today)}"))
+    msg = Message(text).add(Section(f":white_check_mark: {text}:\n{action_line(item, today)}"))
+    warning = vacant_warning(item)
+    return msg.add(Section(warning)) if warning else msg
+
+
+def cancelled(meeting, tz: ZoneInfo) -> Message:
+    text = f"Cancelled the meeting of {when(meeting.starts_at, tz)}"
+    return Message(text).add(Section(
+        f":no_entry_sign: {text}. It stays in the record as cancelled, and no digest will be sent for it."))
+
+
+def moved(result, tz: ZoneInfo) -> Message:
+    meeting = result.meeting
+    local_end = meeting.ends_at.astimezone(tz)
+    text = (f"Moved the meeting of {when(result.was_starts_at, tz)} to "
+            f"{when(meeting.starts_at, tz)}–{local_end:%H:%M}")
+    msg = Message(text).add(Section(f":calendar: {text}."))
+    if meeting.recorded_at is not None and meeting.ends_at <= meeting.recorded_at:
+        msg.add(Context("That time has passed, so it is recorded as held and stays open to be written up: "
+                        "`/meeting close` posts its digest."))
+    return msg
+
+
+def decision_edited(edit, tz: ZoneInfo) -> Message:
+    meeting, dec = edit.meeting, edit.decision
+    held = when(meeting.starts_at, tz)
+    if edit.verb == "withdraw":
+        text = f"Withdrew decision ({dec.number}) of the meeting of {held}"
+        body = (f":wastebasket: {text}. It keeps its number and shows as withdrawn; "
+                "it stays in the history and leaves the decision letter.")
+    else:
+        text = f"Corrected decision ({dec.number}) of the meeting of {held}"
+        body = (f":pencil2: {text}:\nResolved – That ({dec.number}) {people_text(' '.join(dec.text.split()))}\n"
+                f"_Was: {people_clip(edit.before or '', 300, one_line=True)}_")
+    msg = Message(text).add(Section(body))
+    if meeting.closed_at is not None:
+        msg.add(Context("Its digest has already gone out; `/letter` uses the decisions as they now stand."))
+    return msg
 
 
 def closed(result, tz: ZoneInfo) -> Message:
     meeting = result.meeting
     where = f"<#{meeting.committee.channel_id}>" if meeting.committee.channel_id else "nowhere (no channel is bound)"
-    owners = f"{result.dms_queued} owner{'' if result.dms_queued == 1 else 's'}"
+    owners = plural(result.dms_queued, "owner")
     text = f"Closed the meeting of {when(meeting.starts_at, tz)}"
     return Message(text).add(Section(
         f":white_check_mark: {text}. Its digest is on its way to {where}, and {owners} will get a direct "
@@ -132,8 +221,8 @@ def meeting_digest(d) -> Message:
     committee, meeting, today, tz = d.committee, d.meeting, d.today, d.tz
     held = when(meeting.starts_at, tz)
     summary = (f"Digest of the {committee.name} meeting of {held}: "
-               f"{len(d.decisions)} decision{'' if len(d.decisions) == 1 else 's'}, "
-               f"{len(d.actions)} action{'' if len(d.actions) == 1 else 's'} arising, {d.overdue_count} overdue")
+               f"{plural(len(d.decisions), 'decision')}, "
+               f"{plural(len(d.actions), 'action')} arising, {d.overdue_count} overdue")
     closed_by = ("closed automatically" if meeting.closed_by == "auto"
                  else f"closed by <@{meeting.closed_by}>" if meeting.closed_by else "")
     msg = Message(summary).add(
@@ -155,7 +244,7 @@ def meeting_digest(d) -> Message:
              if d.previous is not None else "")
     lines = []
     for item, pos in d.positions:
-        author = f" ({escape(pos.author_name)})" if pos.author_name else ""
+        author = f" ({people_text(pos.author_name)})" if pos.author_name else ""
         lines.append(f"• *{item.ref}* {dates.format_date(pos.as_of)}: {_one_line(pos.text, 300)}{author}")
     for item_id, (before, after) in d.status_changes.items():
         item = d.items.get(item_id)
@@ -183,9 +272,9 @@ def owner_digest(d, entries) -> Message:
     committee, today, tz = d.committee, d.today, d.tz
     held = when(d.meeting.starts_at, tz)
     n = len(entries)
-    summary = (f"After the {committee.name} meeting of {held}: {n} item{'' if n == 1 else 's'} of yours "
+    summary = (f"After the {committee.name} meeting of {held}: {plural(n, 'item')} of yours "
                f"{'is' if n == 1 else 'are'} new or changed")
-    msg = Message(summary).add(Section(f"*{escape(summary)}*"))
+    msg = Message(summary).add(Section(f"*{people_text(summary)}*"))
     for entry in entries[:LIST_LIMIT]:
         item = entry.item
         label = "new action arising" if entry.why == "new" else "changed"
@@ -203,5 +292,5 @@ def owner_digest(d, entries) -> Message:
     return msg
 
 
-__all__ = ["action_recorded", "closed", "decision_lines", "decision_recorded", "meeting_card", "meeting_digest",
+__all__ = ["cancelled", "decision_edited", "moved", "action_recorded", "closed", "decision_lines", "decision_recorded", "meeting_card", "meeting_digest",
            "owner_digest", "scheduled", "when"]

@@ -23,12 +23,17 @@ _CHECKS = {
 
 class Meta:
     def dumps(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        # Unescaped: "Ŵ" is one character of Slack's 3,000, where "\\u0174" would be six.
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+    def fits(self) -> bool:
+        return len(self.dumps()) <= MAX_TEXT
 
     @classmethod
-    def loads(cls, text: str | None):
+    def loads(cls, text: str | None, *, limit: int | None = MAX_TEXT):
+        """limit: None for metadata kept server-side (bot.services.saved), not carried by Slack."""
         try:
-            if not isinstance(text, str) or len(text) > MAX_TEXT:
+            if not isinstance(text, str) or (limit is not None and len(text) > limit):
                 raise ValueError("not metadata")
             data = json.loads(text)
             if not isinstance(data, dict):
@@ -83,3 +88,22 @@ class ImportForm(Meta):
     file_id: str | None = None
     filename: str | None = None
     packed: str | None = None
+    # Set when the rest is too long for private_metadata even so (a very long title): the rest
+    # is kept server-side under this key (bot.services.saved), and only the key goes to Slack.
+    saved: str | None = None
+
+    def dumps(self) -> str:
+        if self.saved:
+            return json.dumps({"saved": self.saved}, separators=(",", ":"))
+        return super().dumps()
+
+
+@dataclass(frozen=True)
+class CommitteeRename(Meta):
+    """The "Rename" / "Keep the name" buttons under `/scrutiny setup`'s question: which committee,
+    the name it had when asked (a rename meanwhile voids the question), the new name and the
+    channel to bind it to."""
+    committee_id: int
+    old_name: str
+    new_name: str
+    channel_id: str | None = None

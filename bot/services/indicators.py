@@ -1,0 +1,443 @@
+"""/indicator: a committee's performance indicators and the figures recorded against them.
+
+The rules are plain functions: reading the command, the periods councils write (`Q1 2012/13`
+is April–June 2012, `June 2012`, `2012/13` the financial year, `2012` the calendar year), RAG
+against the target and the direction of travel. The stored figures are appended: one recorded
+again for the same period is a correction, and the older figure stays in the history.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.errors import NotAllowed, UserError
+from bot.services import audit
+from bot.services.committees import committee_roles_of, owner_role, require_channel_committee
+from bot.services.context import Ctx
+from bot.services.parsing import parse_owners, split_words
+from models.indicators import Indicator, IndicatorValue
+from models.reads import CommitteeRow
+from models.tables import Role, RoleHolder
+
+AMBER_BAND = 0.10          # amber: missing the target by no more than 10% of it
+MAX_NAME = 200
+MAX_UNIT = 40
+MAX_NOTE = 1000
+
+MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+
+PERIOD_HELP = "Write the period as `Q1 2012/13` (April–June 2012), `June 2012`, `2012/13` or `2012`."
+
+
+# ---- periods -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    label: str      # as shown: "Q1 2012/13", "June 2012", "2012/13", "2012"
+    start: date
+    end: date
+    kind: str       # "quarter" | "month" | "financial year" | "year"
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _financial_year(text: str) -> int | None:
+    """The first calendar year of `2012/13`, `2012-13`, `2012/2013`; None if it isn't one."""
+    m = re.fullmatch(r"(\d{4})\s*[/-]\s*(\d{2}|\d{4})", text)
+    if not m:
+        return None
+    first, second = int(m[1]), m[2]
+    if int(second) != ((first + 1) % 100 if len(second) == 2 else first + 1):
+        raise UserError(f"`{text}` isn't a financial year: the second year follows the first, as in "
+                        f"`{first}/{(first + 1) % 100:02d}`.")
+    return first
+
+
+def fy_label(first: int) -> str:
+    return f"{first}/{(first + 1) % 100:02d}"
+
+
+def quarter(n: int, first: int) -> Period:
+    """Financial-year quarter n (1–4) of the year starting April `first`."""
+    start_month = 4 + 3 * (n - 1)
+    year = first + (start_month - 1) // 12
+    start_month = (start_month - 1) % 12 + 1
+    return Period(f"Q{n} {fy_label(first)}", date(year, start_month, 1),
+                  _month_end(year, start_month + 2), "quarter")
+
+
+def parse_period(text: str, today: date | None = None) -> Period:
+    """A period as councils write it. `today` given: one that hasn't begun is refused."""
+    raw = " ".join(text.split())
+    low = raw.lower().strip(" .,")
+    period = None
+    if m := re.fullmatch(r"q([1-4])\s+(.+)", low):
+        first = _financial_year(m[2])
+        if first is None:
+            raise UserError(f"Which financial year is `{raw}`? Write it as `Q{m[1]} 2012/13` "
+                            "(Q1 is April–June).")
+        period = quarter(int(m[1]), first)
+    elif m := re.fullmatch(r"([a-z]+)\s+(\d{4})", low):
+        month = MONTHS.get(m[1])
+        if month is None:
+            raise UserError(f"`{raw}` isn't a period I know. {PERIOD_HELP}")
+        year = int(m[2])
+        period = Period(f"{calendar.month_name[month]} {year}", date(year, month, 1), _month_end(year, month), "month")
+    elif m := re.fullmatch(r"(\d{4})-(\d{2})", low):
+        year, month = int(m[1]), int(m[2])
+        if not 1 <= month <= 12:
+            raise UserError(f"`{raw}` isn't a month. {PERIOD_HELP}")
+        period = Period(f"{calendar.month_name[month]} {year}", date(year, month, 1), _month_end(year, month), "month")
+    elif (first := _financial_year(low)) is not None:
+        period = Period(fy_label(first), date(first, 4, 1), date(first + 1, 3, 31), "financial year")
+    elif re.fullmatch(r"\d{4}", low):
+        year = int(low)
+        period = Period(low, date(year, 1, 1), date(year, 12, 31), "year")
+    if period is None:
+        raise UserError(f"`{raw[:40]}` isn't a period I know. {PERIOD_HELP}")
+    if not 1900 <= period.start.year <= 2200:
+        raise UserError(f"`{raw}` is out of range. {PERIOD_HELP}")
+    if today is not None and period.start > today:
+        raise UserError(f"{period.label} hasn't begun yet, so it has no figure to record.")
+    return period
+
+
+def period_of(value: IndicatorValue) -> Period:
+    """The period a stored figure is for (its label was written by parse_period)."""
+    return parse_period(value.period)
+
+
+# ---- RAG and direction -------------------------------------------------------------------------
+
+def rag(value: float, target: float | None, lower_is_better: bool) -> str | None:
+    """Green meets the target, amber misses it by no more than 10% of it, red otherwise.
+    No target: no RAG."""
+    if target is None:
+        return None
+    band = abs(target) * AMBER_BAND
+    if lower_is_better:
+        return "green" if value <= target else "amber" if value <= target + band else "red"
+    return "green" if value >= target else "amber" if value >= target - band else "red"
+
+
+@dataclass(frozen=True)
+class Direction:
+    arrow: str            # "↑", "↓" or "→"
+    better: bool | None   # None: unchanged
+    previous: PeriodValue
+
+    @property
+    def word(self) -> str:
+        return "no change" if self.better is None else "better" if self.better else "worse"
+
+
+def direction(latest: float, previous: PeriodValue | None, lower_is_better: bool) -> Direction | None:
+    if previous is None:
+        return None
+    if latest == previous.value:
+        return Direction("→", None, previous)
+    up = latest > previous.value
+    return Direction("↑" if up else "↓", up != lower_is_better, previous)
+
+
+# ---- the figures as recorded ------------------------------------------------------------------
+
+@dataclass
+class PeriodValue:
+    """An indicator's figure for one period: the newest recorded, and those it corrected."""
+    period: Period
+    value: float
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+    corrected: list[IndicatorValue] = field(default_factory=list)   # older figures, oldest first
+
+
+def series(values: list[IndicatorValue]) -> list[PeriodValue]:
+    """One figure per period (the newest recorded), periods in order."""
+    by_period: dict[tuple, list[IndicatorValue]] = {}
+    for v in sorted(values, key=lambda v: (v.recorded_at, v.id)):
+        by_period.setdefault((v.period_start, v.period_end), []).append(v)
+    out = []
+    for rows in by_period.values():
+        last = rows[-1]
+        out.append(PeriodValue(period_of(last), last.value, last.note, last.recorded_by, last.recorded_at,
+                               corrected=rows[:-1]))
+    return sorted(out, key=lambda p: (p.period.end, p.period.start))
+
+
+def previous_of(points: list[PeriodValue], point: PeriodValue) -> PeriodValue | None:
+    """The figure for the nearest earlier period of the same kind (a quarter's previous
+    quarter, a year's previous year)."""
+    earlier = [p for p in points if p.period.kind == point.period.kind and p.period.end < point.period.start]
+    return earlier[-1] if earlier else None
+
+
+@dataclass
+class Standing:
+    """How an indicator stands: its latest figure, RAG and direction of travel."""
+    indicator: Indicator
+    points: list[PeriodValue]
+    latest: PeriodValue | None
+    rag: str | None
+    direction: Direction | None
+
+
+def standing(indicator: Indicator, values: list[IndicatorValue]) -> Standing:
+    points = series(values)
+    latest = points[-1] if points else None
+    if latest is None:
+        return Standing(indicator, points, None, None, None)
+    return Standing(indicator, points, latest, rag(latest.value, indicator.target, indicator.lower_is_better),
+                    direction(latest.value, previous_of(points, latest), indicator.lower_is_better))
+
+
+# ---- reading the commands ---------------------------------------------------------------------
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def parse_number(text: str) -> float:
+    t = text.strip().rstrip("%").replace(",", "")
+    try:
+        value = float(t)
+    except ValueError:
+        raise UserError(f"`{text[:30]}` isn't a number: give the figure as e.g. `35` or `95.4`.") from None
+    if value != value or value in (float("inf"), float("-inf")) or abs(value) >= 1e12:
+        raise UserError(f"`{text[:30]}` isn't a figure I can record.")
+    return value
+
+
+@dataclass
+class NewIndicator:
+    name: str
+    unit: str | None = None
+    target: float | None = None
+    lower_is_better: bool = False
+    owner: str | None = None
+
+
+ADD_KEYWORDS = {"unit", "target", "lower-is-better", "higher-is-better", "owner"}
+
+
+def parse_add(text: str) -> NewIndicator:
+    """`"Re-referrals within 12 months" unit % target 25 lower-is-better owner "Head of …"`."""
+    words = split_words(text)
+    i = 0
+    while i < len(words) and words[i].lower() not in ADD_KEYWORDS:
+        i += 1
+    name = " ".join(" ".join(words[:i]).split())
+    if not name:
+        raise UserError('Give the indicator a name first: `/indicator add "Re-referrals within 12 months" '
+                        'unit % target 25 lower-is-better owner "Head of Service"`.')
+    if len(name) > MAX_NAME:
+        raise UserError(f"That name is too long: keep it under {MAX_NAME} characters.")
+    if not slug(name):
+        raise UserError("An indicator's name needs letters or digits.")
+    new = NewIndicator(name)
+    while i < len(words):
+        word = words[i].lower()
+        if word in ("lower-is-better", "higher-is-better"):
+            new.lower_is_better = word == "lower-is-better"
+            i += 1
+            continue
+        j = i + 1
+        while j < len(words) and words[j].lower() not in ADD_KEYWORDS:
+            j += 1
+        value = " ".join(words[i + 1:j]).strip()
+        if word != "owner" and j - i != 2 or not value:
+            example = {"unit": "`unit %`", "target": "`target 25`", "owner": '`owner "Head of Service"`'}[word]
+            raise UserError(f"`{word}` takes one value, e.g. {example}.")
+        if word == "unit":
+            if len(value) > MAX_UNIT:
+                raise UserError(f"That unit is too long: keep it under {MAX_UNIT} characters.")
+            new.unit = value
+        elif word == "target":
+            new.target = parse_number(value)
+            if value.endswith("%") and not new.unit:
+                new.unit = "%"
+        else:
+            new.owner = value
+        i = j
+    return new
+
+
+@dataclass
+class Recording:
+    ref: str
+    period: Period
+    value: float
+    note: str | None
+
+
+def parse_rec(text: str, today: date) -> Recording:
+    """`re-referrals Q1 2012/13 35 note "13 families; data cleansing under way"`: the indicator
+    (a unique start of its name), the period, the figure, and an optional note."""
+    m = re.search(r"(?i)(?:^|\s)note(?:\s|$)", text)
+    head, note = (text[:m.start()], text[m.end():]) if m else (text, "")
+    note = note.strip().strip('"“”').strip() or None
+    if note and len(note) > MAX_NOTE:
+        raise UserError(f"That note is too long: keep it under {MAX_NOTE:,} characters.")
+    words = split_words(head)
+    usage = "Say which indicator, the period and the figure: `/indicator rec re-referrals Q1 2012/13 35`."
+    if len(words) < 3:
+        raise UserError(usage)
+    value = parse_number(words[-1])
+    for n in (2, 1):
+        if len(words) - 1 - n < 1:
+            continue
+        try:
+            period = parse_period(" ".join(words[-1 - n:-1]), today)
+        except UserError:
+            first = words[-1 - n].lower()
+            if n == 1 or re.fullmatch(r"q\d+", first) or first in MONTHS:
+                raise
+            continue
+        return Recording(" ".join(words[:-1 - n]), period, value, note)
+    raise UserError(usage)
+
+
+# ---- the store ---------------------------------------------------------------------------------
+
+async def indicators_of(session: AsyncSession, committee: CommitteeRow) -> list[Indicator]:
+    return list(await session.scalars(
+        select(Indicator).where(Indicator.team_id == committee.team_id, Indicator.committee_id == committee.id)
+        .order_by(Indicator.id)))
+
+
+async def values_of(session: AsyncSession, team_id: str, ids: list[int]) -> dict[int, list[IndicatorValue]]:
+    out: dict[int, list[IndicatorValue]] = {i: [] for i in ids}
+    if ids:
+        for v in await session.scalars(select(IndicatorValue).where(
+                IndicatorValue.team_id == team_id, IndicatorValue.indicator_id.in_(ids))
+                .order_by(IndicatorValue.id)):
+            out[v.indicator_id].append(v)
+    return out
+
+
+def find(indicators: list[Indicator], ref: str) -> Indicator:
+    """The one indicator a typed reference means: its name or slug, or a unique start of it
+    (`re-referrals`), or failing that of one of its words."""
+    key = slug(ref)
+    if not key:
+        raise UserError("Say which indicator, e.g. `/indicator re-referrals history`.")
+    for test in (lambda s: s == key, lambda s: s.startswith(key), lambda s: f"-{key}" in f"-{s}"):
+        found = [i for i in indicators if test(i.slug)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(f"`{i.slug}`" for i in found[:5])
+            raise UserError(f"`{ref[:40]}` could be any of {names}: type more of the name.")
+    if not indicators:
+        raise UserError("This committee has no indicators yet: add one with `/indicator add \"Name\" target 25`.")
+    names = ", ".join(f"`{i.slug}`" for i in indicators[:8])
+    raise UserError(f"There's no indicator `{ref[:40]}` here. This committee's: {names}.")
+
+
+async def require_officer(session: AsyncSession, ctx: Ctx, committee: CommitteeRow, what: str) -> None:
+    if await committee_roles_of(session, ctx, committee):
+        return
+    if await ctx.directory.is_admin(ctx.user_id, ctx.team_id):
+        return
+    raise NotAllowed(f"Only the chair and officers of {committee.name} (or an admin) can {what}.")
+
+
+async def _holds(session: AsyncSession, ctx: Ctx, role_id: int | None) -> bool:
+    if role_id is None:
+        return False
+    return (await session.scalar(select(RoleHolder.id).where(
+        RoleHolder.role_id == role_id, RoleHolder.user_id == ctx.user_id, RoleHolder.ended_at.is_(None)))) is not None
+
+
+@dataclass
+class Added:
+    indicator: Indicator
+    committee: CommitteeRow
+    owner: Role | None
+
+
+async def add(session: AsyncSession, ctx: Ctx, text: str) -> Added:
+    committee = await require_channel_committee(session, ctx)
+    await require_officer(session, ctx, committee, "add indicators")
+    new = parse_add(text)
+    role = None
+    if new.owner:
+        owners = parse_owners(new.owner)
+        if len(owners) != 1:
+            raise UserError('An indicator has one owner: `owner "Head of Service"` or `owner @alice`.')
+        role = await owner_role(session, ctx, committee, owners[0])
+    existing = await indicators_of(session, committee)
+    key = slug(new.name)
+    if any(i.slug == key for i in existing):
+        raise UserError(f"{committee.name} already has an indicator called “{new.name}”.")
+    ind = Indicator(team_id=ctx.team_id, committee_id=committee.id, name=new.name, slug=key, unit=new.unit,
+                    target=new.target, lower_is_better=new.lower_is_better,
+                    owner_role_id=role.id if role else None, created_by=ctx.user_id, created_at=ctx.now)
+    session.add(ind)
+    await session.flush()
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="indicator",
+                 entity_id=ind.id, action="create",
+                 after={"name": ind.name, "committee": committee.code, "unit": ind.unit, "target": ind.target,
+                        "lower_is_better": ind.lower_is_better, "owner": role.name if role else None})
+    return Added(ind, committee, role)
+
+
+@dataclass
+class Recorded:
+    standing: Standing
+    point: PeriodValue
+    replaced: IndicatorValue | None      # the figure this one corrects
+
+
+async def record(session: AsyncSession, ctx: Ctx, text: str) -> Recorded:
+    committee = await require_channel_committee(session, ctx)
+    rec = parse_rec(text, ctx.today)
+    ind = find(await indicators_of(session, committee), rec.ref)
+    if not await _holds(session, ctx, ind.owner_role_id):
+        await require_officer(session, ctx, committee, "record indicator figures")
+    before = [v for v in (await values_of(session, ctx.team_id, [ind.id]))[ind.id]
+              if (v.period_start, v.period_end) == (rec.period.start, rec.period.end)]
+    replaced = before[-1] if before else None
+    if replaced is not None and rec.note is None:
+        rec.note = replaced.note       # a corrected figure keeps the period's note unless given a new one
+    row = IndicatorValue(team_id=ctx.team_id, indicator_id=ind.id, period=rec.period.label,
+                         period_start=rec.period.start, period_end=rec.period.end, value=rec.value,
+                         note=rec.note, recorded_by=ctx.user_id, recorded_at=ctx.now)
+    session.add(row)
+    await session.flush()
+    audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="indicator",
+                 entity_id=ind.id, action="correct value" if replaced else "record value",
+                 before={"period": replaced.period, "value": replaced.value, "note": replaced.note} if replaced else None,
+                 after={"period": row.period, "value": row.value, "note": row.note, "value_id": row.id})
+    st = standing(ind, (await values_of(session, ctx.team_id, [ind.id]))[ind.id])
+    point = next(p for p in st.points if p.period.start == rec.period.start and p.period.end == rec.period.end)
+    return Recorded(st, point, replaced)
+
+
+@dataclass
+class Board:
+    committee: CommitteeRow
+    standings: list[Standing]
+
+
+async def board(session: AsyncSession, ctx: Ctx) -> Board:
+    committee = await require_channel_committee(session, ctx)
+    inds = await indicators_of(session, committee)
+    values = await values_of(session, ctx.team_id, [i.id for i in inds])
+    return Board(committee, [standing(i, values[i.id]) for i in inds])
+
+
+async def history(session: AsyncSession, ctx: Ctx, ref: str) -> Standing:
+    committee = await require_channel_committee(session, ctx)
+    ind = find(await indicators_of(session, committee), ref)
+    return standing(ind, (await values_of(session, ctx.team_id, [ind.id]))[ind.id])

@@ -1,0 +1,38 @@
+"""/indicator: a committee's performance indicators — list them, add one, record a figure for a
+period (again for the same period: a correction), and one indicator's figures by period."""
+from __future__ import annotations
+
+from bot.core.errors import UserError
+from bot.services import indicators
+from bot.services.parsing import clean, is_help
+from bot.slack_ui import indicators as render
+from bot.slack_ui import items as item_render
+from handlers.replies import ephemeral
+
+
+async def indicator_command(ack, command, ctx, db):
+    text = clean(command.get("text", ""))
+    word, _, rest = text.partition(" ")
+    verb, rest = word.lower(), rest.strip()
+    if is_help(text):
+        return await ack(**ephemeral(item_render.help_for("indicator")))
+    if verb in ("add", "new", "rec", "record"):
+        async with db.session() as s, s.begin():
+            if verb in ("add", "new"):
+                msg = render.added(await indicators.add(s, ctx, rest))
+            else:
+                msg = render.recorded(await indicators.record(s, ctx, rest))
+        return await ack(**ephemeral(msg))
+    async with db.session() as s:
+        if not text:
+            msg = render.board(await indicators.board(s, ctx))
+        elif text.lower().endswith(" history") or text.lower() == "history":
+            msg = render.history(await indicators.history(s, ctx, text[:-len("history")].strip()))
+        else:
+            raise UserError(f"I don't know `/indicator {text[:40]}`. Try `/indicator`, `add`, `rec`, "
+                            "`<name> history` or `help`.")
+    await ack(**ephemeral(msg))
+
+
+def register(app) -> None:
+    app.command("/indicator")(indicator_command)
