@@ -128,10 +128,13 @@ async def update_submitted(ack, view, client, ctx, db):
     # One role per ";" (or line), as the form's hint says: names such as "Cabinet Member for
     # Children and Young People" keep their "and" and commas.
     owners = [n.strip().strip('"“”').strip() for n in re.split(r"[;\n]", submitted(values, "owners") or "")]
-    owners = [n for n in owners if n] + [("user", u) for u in submitted(values, "people")]
+    owners = [n for n in owners if n] + [("user", u) for u in submitted(values, "people") or []]
     if not owners:
         return await ack(response_action="errors", errors={"owners": "Name at least one owning role or person."})
-    due = submitted(values, "due")
+    try:
+        due = submitted(values, "due")
+    except UserError as e:
+        return await ack(response_action="errors", errors={"due": e.message})
     changes = ItemChanges(position=(submitted(values, "position") or "").strip() or None,
                           status=submitted(values, "status"), due=due, clear_due=due is None,
                           owners=owners, rag=rag, rag_reason=reason or None)

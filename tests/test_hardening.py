@@ -260,3 +260,18 @@ async def test_outsiders_learn_nothing_of_a_private_committee(harness):
                                                                 team_id="T1"))
     assert status == 200
     assert "Safeguarding" not in json.dumps(answer or {})
+
+
+async def test_a_date_that_is_not_on_the_calendar_is_a_form_error(harness):
+    item = await cyp_with_rec10(harness)
+    view = {"id": "V2", "type": "modal", "callback_id": "update_item", "blocks": [],
+            "private_metadata": json.dumps({"item_id": item, "channel_id": "CCYP"})}
+    for bad in ("2024-02-30", "soon", 20240101):
+        values = {"position": {"value": {"type": "plain_text_input", "value": "New dates"}},
+                  "owners": {"value": {"type": "plain_text_input", "value": f"Chair of {CYP}"}},
+                  "due": {"value": {"type": "datepicker", "selected_date": bad}}}
+        body = payloads.view_submission_body(view=view, values=values, user_id="UALICE", team_id="T1")
+        status, answer = await harness.post(body)
+        assert status == 200 and json.loads(answer) == {"response_action": "errors",
+                                            "errors": {"due": "That isn't a date on the calendar: pick it again."}}
+    assert "New dates" not in await position_texts(harness, item)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.core.errors import UserError
 from bot.core.status import RAGS, STATUSES
 from bot.slack_ui.blocks import clip, people_text
 from bot.slack_ui.metadata import UpdateForm
@@ -74,7 +75,13 @@ def submitted(values: dict, block_id: str):
     if kind == "static_select":
         return (el.get("selected_option") or {}).get("value")
     if kind == "datepicker":
-        return date.fromisoformat(el["selected_date"]) if el.get("selected_date") else None
+        picked = el.get("selected_date")
+        if not picked:
+            return None
+        try:
+            return date.fromisoformat(picked)
+        except (TypeError, ValueError):   # a tampered or broken picker value, e.g. 2024-02-30
+            raise UserError("That isn't a date on the calendar: pick it again.") from None
     if kind == "multi_users_select":
         return el.get("selected_users") or []
     return el.get("value")
