@@ -36,9 +36,13 @@ class Deps:
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def ctx(self, context, body: dict) -> Ctx:
-        return Ctx(team_id=signed_team(body) or context.enterprise_id or "",
-                   user_id=context.user_id, channel_id=context.channel_id,
-                   now=self.clock(), tz=self.settings.tz, directory=self.directory)
+        team_id = signed_team(body) or context.enterprise_id or ""
+        directory = self.directory
+        if self.settings.multi_workspace and context.client is not None:
+            # Many workspaces: ask Slack with this request's own workspace token (Bolt's authorize).
+            directory = directory.with_client(context.client, team_id)
+        return Ctx(team_id=team_id, user_id=context.user_id, channel_id=context.channel_id,
+                   now=self.clock(), tz=self.settings.tz, directory=directory)
 
 
 def signed_team(body: dict) -> str | None:
@@ -59,10 +63,32 @@ def signed_team(body: dict) -> str | None:
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
-    kwargs = {"token": settings.bot_token}
+    # Many workspaces: no token of its own; each request's client carries its workspace's.
+    kwargs = {"token": None if settings.multi_workspace else settings.bot_token}
     if settings.slack_api_url:
         kwargs["base_url"] = settings.slack_api_url
     return AsyncWebClient(**kwargs)
+
+
+def oauth_settings(settings: Settings, db: Database, client: AsyncWebClient):
+    """Many workspaces: Bolt's OAuth flow (GET /slack/install, GET /slack/oauth_redirect) with the
+    installations and single-use states in our database, and an authorize step that finds each
+    request's workspace token there (refreshing a rotating one) — every call through `client`'s
+    base URL (SLACK_API_URL), the code exchange and the refresh included."""
+    from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+    from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+
+    from bot.services.installations import BOT_SCOPES, InstallationStore, StateStore
+
+    store = InstallationStore(db)
+    oauth = AsyncOAuthSettings(
+        client_id=settings.client_id, client_secret=settings.client_secret, scopes=list(BOT_SCOPES),
+        redirect_uri=f"{settings.public_url}/slack/oauth_redirect" if settings.public_url else None,
+        installation_store=store, installation_store_bot_only=True, state_store=StateStore(db))
+    oauth.authorize = AsyncInstallationStoreAuthorize(
+        installation_store=store, client_id=settings.client_id, client_secret=settings.client_secret,
+        bot_only=True, client=client, cache_enabled=False, logger=log)
+    return oauth
 
 
 def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime] = utc_now) -> tuple[AsyncApp, Deps]:
@@ -78,6 +104,7 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
     deps = Deps(settings=settings, db=db, directory=Directory(client, settings.admins), clock=clock)
     app = AsyncApp(client=client, signing_secret=settings.signing_secret,
                    process_before_response=True,
+                   oauth_settings=oauth_settings(settings, db, client) if settings.multi_workspace else None,
                    # Our own /healthz answers for liveness; Bolt's url_verification stays on.
                    raise_error_for_unhandled_request=False)
 

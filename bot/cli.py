@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     if cmd is None:
         if settings.bot_token and settings.app_token:
             cmd = "socket"
-        elif settings.bot_token and settings.signing_secret:
-            cmd = "serve"
+        elif (settings.bot_token or settings.multi_workspace) and settings.signing_secret:
+            cmd = "serve"   # (many workspaces, installed by OAuth: no bot token of its own)
         elif settings.bot_token or settings.app_token or settings.signing_secret:
             # Some Slack settings but not a whole mode: say what is missing rather than quietly
             # starting the demo.
@@ -117,6 +117,9 @@ async def _run_slack(settings: Settings, mode: str) -> int:
                                         ("SLACK_SIGNING_SECRET" if mode == "serve" else "SLACK_APP_TOKEN",
                                          settings.signing_secret if mode == "serve" else settings.app_token))
                if not value]
+    if mode == "serve" and settings.multi_workspace:
+        # Many workspaces: each workspace's token comes from its installation, not SLACK_BOT_TOKEN.
+        missing = [] if settings.signing_secret else ["SLACK_SIGNING_SECRET"]
     if missing:
         print(f"scrutineer {mode}: set {' and '.join(missing)} first (see README).", file=sys.stderr)
         return 2

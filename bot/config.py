@@ -42,10 +42,21 @@ class Settings:
     admins: frozenset[str] = field(default_factory=frozenset)
     digest_delay_minutes: int = 120   # a meeting nobody closed gets its digest this long after it ends
     remind_days: int = 7              # owners are reminded this many days before an item falls due
+    update_days: int = 10             # owners are asked for updates this many working days before a meeting
+    escalate_days: int = 10           # an item overdue by more than this many working days is escalated
     worker_interval: float = 5.0      # seconds between rounds of scheduled work and delivery
     lease_seconds: float = 30.0       # how soon another replica takes over from one that died
     worker: bool = True               # off: this replica only answers Slack; others deliver
     public_url: str | None = None     # where `scrutineer serve` is reached from outside (public tracker pages)
+    client_id: str | None = None      # SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: many workspaces, installed by OAuth
+    client_secret: str | None = None
+    smtp_url: str | None = None       # smtp://, smtp+starttls:// or smtps://[user:pass@]host[:port]: letters by email
+    mail_from: str | None = None      # the From address of those emails
+
+    @property
+    def multi_workspace(self) -> bool:
+        """Installed by OAuth in many workspaces, each with its own token (HTTP mode)."""
+        return bool(self.client_id and self.client_secret)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -69,10 +80,16 @@ class Settings:
             admins=frozenset(a.strip() for a in (env.get("SCRUTINEER_ADMINS") or "").split(",") if a.strip()),
             digest_delay_minutes=_minutes(env.get("SCRUTINEER_DIGEST_DELAY"), 120),
             remind_days=int(env.get("SCRUTINEER_REMIND_DAYS") or 7),
+            update_days=int(env.get("SCRUTINEER_UPDATE_DAYS") or 10),
+            escalate_days=int(env.get("SCRUTINEER_ESCALATE_DAYS") or 10),
             worker_interval=float(env.get("SCRUTINEER_WORKER_INTERVAL") or 5.0),
             lease_seconds=float(env.get("SCRUTINEER_LEASE_SECONDS") or 30.0),
             worker=(env.get("SCRUTINEER_WORKER") or "on").strip().lower() not in ("off", "0", "false", "no"),
             public_url=(env.get("SCRUTINEER_PUBLIC_URL") or "").strip().rstrip("/") or None,
+            client_id=(env.get("SLACK_CLIENT_ID") or "").strip() or None,
+            client_secret=(env.get("SLACK_CLIENT_SECRET") or "").strip() or None,
+            smtp_url=(env.get("SCRUTINEER_SMTP_URL") or "").strip() or None,
+            mail_from=(env.get("SCRUTINEER_MAIL_FROM") or "").strip() or None,
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -15,16 +15,23 @@ log = logging.getLogger("scrutineer.scheduled")
 
 
 async def run_scheduled(db, settings: Settings, now: datetime, *, reminders_too: bool = True) -> int:
-    from bot.services import events, letters, meetings, reminders
+    from bot.export.letter_email import letter_mail
+    from bot.services import escalations, events, letters, meetings, reminders, updates
+    from bot.slack_ui import carry as carry_ui
     from bot.slack_ui import letters as letters_ui
     from bot.slack_ui import meetings as meetings_ui
     from bot.slack_ui import reminders as reminders_ui
+    from bot.slack_ui import updates as updates_ui
 
     queued = 0
     jobs = [partial(meetings.send_overdue_digests, render=meetings_ui),
-            partial(letters.chase_unacknowledged, render=letters_ui), events.forget_old_events]
+            partial(letters.chase_unacknowledged, render=letters_ui, mail=letter_mail(settings)),
+            events.forget_old_events]
     if reminders_too:
+        jobs.append(escalations.resume_paused)   # before reminders: a resumed item is chased again
         jobs.append(partial(reminders.queue_reminders, render=reminders_ui))
+        jobs.append(partial(escalations.queue_escalations, render=carry_ui))
+        jobs.append(partial(updates.queue_update_requests, render=updates_ui))
     for job in jobs:
         async with db.session() as s, s.begin():
             queued += await job(s, now, settings) or 0
@@ -37,16 +44,50 @@ async def run_scheduled(db, settings: Settings, now: datetime, *, reminders_too:
 REMINDERS_EVERY = timedelta(minutes=10)
 
 
-def home_builder(directory):
+def home_builder(directory, directory_for=None):
     """How the dispatcher builds a queued Home refresh (bot.services.home.queue_home_refresh):
-    the person's Home as it is when sent, seeing private committees through `directory`."""
+    the person's Home as it is when sent, seeing private committees through `directory` (many
+    workspaces: through `directory_for(team_id)`, asking with that workspace's token)."""
     from bot.services import home
     from bot.slack_ui.home import home_view
 
     async def build_home(session, row, now: datetime) -> dict:
-        return home_view(await home.queued_home_data(session, row, now, directory))
+        seen_by = directory if directory_for is None else await directory_for(row.team_id)
+        return home_view(await home.queued_home_data(session, row, now, seen_by))
 
     return build_home
+
+
+def mail_sender(settings: Settings):
+    """How the dispatcher sends "email" rows: SCRUTINEER_SMTP_URL, from SCRUTINEER_MAIL_FROM
+    (None when no mail server is configured)."""
+    if not settings.smtp_url:
+        return None
+    from bot.delivery.mail import smtp_sender
+    return smtp_sender(settings.smtp_url, settings.mail_from or "scrutineer@localhost")
+
+
+def many_workspaces(settings: Settings, db, directory, client_kwargs: dict) -> dict:
+    """The dispatcher's arguments in many workspaces: each row's token by its team (cached
+    briefly, refreshed before use when it rotates), a refused token stopping its workspace,
+    and Home views built with the workspace's own token."""
+    from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.services.installations import InstallationStore, Tokens
+
+    tokens = Tokens(InstallationStore(db), AsyncTokenRotator(
+        client_id=settings.client_id, client_secret=settings.client_secret,
+        client=AsyncWebClient(**{**client_kwargs, "token": None})))
+
+    async def directory_for(team_id: str):
+        token = await tokens.token_for(team_id)
+        if token is None:
+            raise LookupError(f"workspace {team_id} has no installation")
+        return directory.with_client(AsyncWebClient(**{**client_kwargs, "token": token}), team_id)
+
+    return dict(token_for=tokens.token_for, on_revoked=tokens.revoked,
+                build_view=home_builder(directory, directory_for))
 
 
 def build_worker(settings: Settings, db, clock, *, interval: float | None = None,
@@ -62,16 +103,28 @@ def build_worker(settings: Settings, db, clock, *, interval: float | None = None
     kwargs = {"token": settings.bot_token, "retry_handlers": []}  # the dispatcher does its own retrying
     if settings.slack_api_url:
         kwargs["base_url"] = settings.slack_api_url
+    if settings.multi_workspace:
+        kwargs["token"] = None   # each row goes with its own workspace's token (token_for)
     client = AsyncWebClient(**kwargs)
+    directory = Directory(client, settings.admins)
     # Home views are built as they are sent: they see private committees as the app does.
-    dispatcher = Dispatcher(db, client, clock, build_view=home_builder(Directory(client, settings.admins)))
+    many: dict = {"build_view": home_builder(directory)}
+    if settings.multi_workspace:
+        many = many_workspaces(settings, db, directory, kwargs)
+    dispatcher = Dispatcher(db, client, clock, send_mail=mail_sender(settings), **many)
 
     async def letters_delivered(session, sent) -> None:
         from bot.services import letters
         await letters.record_deliveries(session, sent)
 
-    # Letter delivery times are written in the transaction that marks the messages sent.
+    async def letter_refused(session, row, error) -> None:
+        from bot.services import letters
+        await letters.record_refusal(session, row, error)
+
+    # Letter delivery times are written in the transaction that marks the messages sent;
+    # a mail server's refusal in the one that gives the email up.
     dispatcher.on_sent_in_transaction.append(letters_delivered)
+    dispatcher.on_dead_in_transaction.append(letter_refused)
 
     last_reminders: datetime | None = None
 

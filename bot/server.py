@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
@@ -14,8 +14,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.db import Database
-from bot.export import public_page
-from bot.services import publication
+from bot.export import ack_page, public_page
+from bot.services import letters, publication
 from handlers.boundary import shape_problem
 
 log = logging.getLogger("scrutineer")
@@ -40,9 +40,12 @@ def is_signed_by_slack(verifier: SignatureVerifier | None, body: bytes, headers)
 
 
 def web_app(app: AsyncApp | Callable[[], AsyncApp | None], db: Database, *,
-            signing_secret: str | None = None, tz: ZoneInfo | None = None) -> web.Application:
-    """POST /slack/events for commands, interactions and events; GET /healthz; and
-    GET /public/<workspace>/<committee>[.csv], a published committee's tracker (no Slack).
+            signing_secret: str | None = None, tz: ZoneInfo | None = None,
+            clock: Callable[[], datetime] | None = None) -> web.Application:
+    """POST /slack/events for commands, interactions and events; GET /healthz;
+    GET /public/<workspace>/<committee>[.csv], a published committee's tracker (no Slack); and
+    GET/POST /ack/<token>, an emailed decision letter's acknowledgement link (GET shows the
+    letter and a button, only the button's POST acknowledges).
 
     A request that Slack did not sign is answered 401 here, before Bolt parses it: nothing in an
     unverified body (a response_url, a trigger_id, a file URL) is ever used. `app` may be a
@@ -74,6 +77,25 @@ def web_app(app: AsyncApp | Callable[[], AsyncApp | None], db: Database, *,
         if bolt_app is None:
             return web.json_response({"ok": False, "error": "starting"}, status=503)
         bolt_response = await bolt_app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def slack_oauth(request: web.Request) -> web.Response:
+        """Many workspaces (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET): GET /slack/install, the "Add
+        to Slack" page with a single-use state; GET /slack/oauth_redirect, where Slack sends the
+        browser back with a code, exchanged for the workspace's token and stored. Bolt's OAuth
+        flow answers both (its state is checked against the browser's cookie and used once).
+        Without it (one workspace) both are 404."""
+        bolt_app = current()
+        if bolt_app is None:
+            return web.json_response({"ok": False, "error": "starting"}, status=503)
+        flow = bolt_app.oauth_flow
+        if flow is None:
+            raise web.HTTPNotFound()
+        bolt_request = await to_bolt_request(request)
+        if request.path == flow.install_path:
+            bolt_response = await flow.handle_installation(bolt_request)
+        else:
+            bolt_response = await flow.handle_callback(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -117,10 +139,42 @@ def web_app(app: AsyncApp | Callable[[], AsyncApp | None], db: Database, *,
         return web.Response(text=public_page.render_html(tracker), content_type="text/html",
                             charset="utf-8", headers=headers)
 
+    page_tz = tz or ZoneInfo("Europe/London")
+    now = clock or (lambda: datetime.now(timezone.utc))
+    ack_headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                   "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+                   "Content-Security-Policy": ack_page.CONTENT_SECURITY_POLICY}
+
+    def _ack_html(status: int, html: str) -> web.Response:
+        return web.Response(status=status, text=html, content_type="text/html", charset="utf-8",
+                            headers=ack_headers)
+
+    async def ack_letter(request: web.Request) -> web.Response:
+        """The same 404 for a token that is unknown or expired. GET only reads; POST acknowledges."""
+        token = request.match_info["token"]
+        try:
+            if request.method == "POST":
+                async with db.session() as s, s.begin():
+                    done = await letters.acknowledge_by_token(s, token, now())
+                    html = None if done is None else ack_page.render_thanks(done, page_tz)
+            else:
+                async with db.session() as s:
+                    found = await letters.letter_for_token(s, token, now())
+                    html = None if found is None else ack_page.render_letter(found, page_tz)
+        except Exception as e:   # the database away: say so briefly, and show nothing
+            log.warning("Acknowledgement page unavailable (%s)", type(e).__name__)
+            return web.Response(status=503, text="Temporarily unavailable; please try again shortly.",
+                                headers={"Cache-Control": "no-store", "Retry-After": "30"})
+        return _ack_html(404, ack_page.NOT_FOUND_HTML) if html is None else _ack_html(200, html)
+
     web_application = web.Application(client_max_size=1024 * 1024)
     web_application.router.add_post("/slack/events", slack_events)
     web_application.router.add_get("/healthz", healthz)
+    web_application.router.add_get("/slack/install", slack_oauth)
+    web_application.router.add_get("/slack/oauth_redirect", slack_oauth)
     web_application.router.add_get("/public/{slug}/{code}", public_tracker)
+    web_application.router.add_get("/ack/{token}", ack_letter)
+    web_application.router.add_post("/ack/{token}", ack_letter)
     return web_application
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import UserError
+from bot.export.letter_email import letter_mail
 from bot.services import letters
 from bot.services.context import Ctx
 from bot.services.parsing import clean, is_help
@@ -92,7 +93,7 @@ async def fill_in_names(context):
         log.exception("Filling the names into the letter form failed")
 
 
-async def letter_submitted(ack, view, ctx, db):
+async def letter_submitted(ack, view, ctx, db, settings):
     """First submit: preview. Send with the previewed text: send. Send with changed text: preview again."""
     values = view["state"]["values"]
     block = render.letter_block(values)   # the draft's block if submitted before the names came
@@ -110,7 +111,8 @@ async def letter_submitted(ack, view, ctx, db):
                 answer = render.letter_view(committee, meeting, text, recipients, new_meta, ctx.tz,
                                             preview=True, note=note)
             else:
-                letter, _ = await letters.send_letter(s, ctx, committee, meeting, text, render=render)
+                letter, _ = await letters.send_letter(s, ctx, committee, meeting, text, render=render,
+                                                      mail=letter_mail(settings))
                 answer = render.sent_view(letter, committee)
     except UserError as e:  # say so in the form rather than close it
         return await ack(response_action="errors", errors={block: e.message})

@@ -11,7 +11,8 @@ from handlers.replies import ephemeral
 
 VERBS = {"new": "new", "schedule": "new", "decision": "decision", "resolved": "decision",
          "action": "action", "close": "close", "closed": "close", "held": "close",
-         "cancel": "cancel", "move": "move", "reschedule": "move", "postpone": "move"}
+         "cancel": "cancel", "move": "move", "reschedule": "move", "postpone": "move",
+         "updates": "updates", "agenda": "agenda"}
 
 
 async def meeting_command(ack, command, ctx, db):
@@ -26,7 +27,19 @@ async def meeting_command(ack, command, ctx, db):
         return await ack(**ephemeral(msg))
     if verb is None:
         raise UserError(f"I don't know `/meeting {word[:30]}`. Try `/meeting`, `new`, `decision`, `action`, "
-                        "`close`, `move`, `cancel` or `help`.")
+                        "`close`, `move`, `cancel`, `updates` or `help`.")
+    if verb == "updates":
+        from bot.services import updates
+        from bot.slack_ui import updates as updates_render
+        async with db.session() as s:
+            msg = updates_render.round_card(await updates.round_of(s, ctx), ctx.tz)
+        return await ack(**ephemeral(msg))
+    if verb == "agenda":
+        from bot.services import agenda
+        from bot.slack_ui import agenda as agenda_render
+        async with db.session() as s:
+            msg = agenda_render.agenda(await agenda.agenda(s, ctx), ctx.tz)
+        return await ack(**ephemeral(msg))
     if verb in ("close", "cancel") and rest:
         raise UserError(f"`/meeting {verb}` takes nothing after it: it {verb}s the meeting `/meeting` shows.")
     async with db.session() as s, s.begin():
@@ -50,5 +63,18 @@ async def meeting_command(ack, command, ctx, db):
     await ack(**ephemeral(msg))
 
 
+async def post_agenda_button(ack, action, respond, ctx, db):
+    """"Post to channel" on `/meeting agenda`: queued to the committee's channel through the outbox."""
+    from bot.services import agenda
+    from bot.slack_ui import agenda as agenda_render
+    await ack()
+    meeting_id = agenda_render.meeting_id_of(action.get("value"))
+    async with db.session() as s, s.begin():
+        posted, newly = await agenda.post_agenda(s, ctx, meeting_id, render=agenda_render)
+    await respond(**agenda_render.posted(posted, newly=newly).payload(response_type="ephemeral",
+                                                                        replace_original=False))
+
+
 def register(app) -> None:
     app.command("/meeting")(meeting_command)
+    app.action("agenda_post")(post_agenda_button)

@@ -1,7 +1,9 @@
 """SQLAlchemy models and the queries that read them."""
+from models.carry import Escalation, Watcher  # noqa: F401
 from models.delivery import Lease, OutboxMessage, ProcessedEvent  # noqa: F401
 from models.imports import ImportBaseline  # noqa: F401
 from models.indicators import Indicator, IndicatorValue  # noqa: F401
+from models.installations import Installation, OAuthState  # noqa: F401
 from models.meetings import Agency, AgencyContact, Decision, Letter, LetterRecipient, Meeting  # noqa: F401
 from models.saved_state import SavedState  # noqa: F401
 from models.tables import (  # noqa: F401
@@ -16,3 +18,4 @@ from models.tables import (  # noqa: F401
     RoleHolder,
     Workspace,
 )
+from models.updates import UpdateRequest  # noqa: F401

@@ -94,7 +94,9 @@ class LetterRecipient(Base):
     __tablename__ = "letter_recipients"
     __table_args__ = (Index("ix_recipient_letter", "letter_id"), Index("ix_recipient_user", "user_id"),
                       # The dispatcher's on_sent hook notes delivery by the message's outbox key.
-                      Index("ix_recipient_outbox_key", "outbox_key"))
+                      Index("ix_recipient_outbox_key", "outbox_key"),
+                      # An emailed acknowledgement link finds its recipient by its token's hash.
+                      Index("ix_recipient_ack_token", "ack_token_hash", unique=True))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id"))
     kind: Mapped[str] = mapped_column(String(16))   # channel | contact | officer
@@ -106,3 +108,8 @@ class LetterRecipient(Base):
     outbox_key: Mapped[str | None] = mapped_column(String(300))
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A contact known only by email: the sha256 of their acknowledgement link's token (the token
+    # itself is only in the email), until when it works, and the mail server's refusal, if any.
+    ack_token_hash: Mapped[str | None] = mapped_column(String(64))
+    ack_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_error: Mapped[str | None] = mapped_column(Text)

@@ -81,6 +81,7 @@ class PositionRow:
     author_user_id: str | None
     author_name: str | None
     source: str
+    review_state: str = "accepted"   # or "submitted" / "returned": an update awaiting or failing review
 
 
 @dataclass(slots=True)
@@ -98,6 +99,8 @@ class ItemRow:
     exec_response: str
     exec_response_reason: str | None
     snoozed_until: date | None
+    paused_until: date | None
+    pause_reason: str | None
     committee: CommitteeRow
     review: ReviewRow | None
     owners: tuple[OwnerRow, ...] = ()
@@ -117,12 +120,13 @@ _COMMITTEE_COLS = (committees.c.id, committees.c.team_id, committees.c.code, com
                    committees.c.channel_id, committees.c.is_private)
 _ITEM_COLS = (items.c.id, items.c.team_id, items.c.committee_id, items.c.kind, items.c.number, items.c.text,
               items.c.status, items.c.rag_override, items.c.rag_reason, items.c.due, items.c.exec_response,
-              items.c.exec_response_reason, items.c.snoozed_until)
+              items.c.exec_response_reason, items.c.snoozed_until, items.c.paused_until,
+              items.c.pause_reason)
 IDS_AT_ONCE = 1000   # ids per IN (...): the drivers cap a statement's parameters (asyncpg at 32,767)
 _I = len(_ITEM_COLS)                 # where a joined row's committee columns start
 _C = _I + len(_COMMITTEE_COLS)       # and its review's
 _POSITION_COLS = (positions.c.id, positions.c.item_id, positions.c.text, positions.c.as_of,
-                  positions.c.author_user_id, positions.c.author_name, positions.c.source)
+                  positions.c.author_user_id, positions.c.author_name, positions.c.source, positions.c.review_state)
 
 
 # Built once: the statements every command runs, so each costs only its execution.
@@ -138,7 +142,9 @@ _OWNERS_OF = select(owners.c.item_id, roles.c.id, roles.c.name, roles.c.kind,
                  .outerjoin(holders, and_(holders.c.role_id == roles.c.id, holders.c.ended_at.is_(None)))) \
     .where(owners.c.item_id.in_(bindparam("ids", expanding=True))) \
     .order_by(owners.c.item_id, owners.c.ordinal, holders.c.started_at, holders.c.id)
-_POSITIONS_OF_ITEMS = select(*_POSITION_COLS).where(positions.c.item_id.in_(bindparam("ids", expanding=True))) \
+# The latest is the newest *accepted* one: an update awaiting review is not yet the committee's position.
+_POSITIONS_OF_ITEMS = select(*_POSITION_COLS).where(positions.c.item_id.in_(bindparam("ids", expanding=True)),
+                                                    positions.c.review_state == "accepted") \
     .order_by(positions.c.item_id, positions.c.as_of, positions.c.id)
 _POSITIONS_OF_ITEM = select(*_POSITION_COLS).where(positions.c.item_id == bindparam("id")) \
     .order_by(positions.c.as_of, positions.c.id)
@@ -289,7 +295,7 @@ def count_items(conn: Connection, where, search: list[str] | None = None) -> int
 
 
 def latest_positions(conn: Connection, item_ids: list[int]) -> dict[int, PositionRow]:
-    """The newest position of each item."""
+    """The newest accepted position of each item."""
     if not item_ids:
         return {}
     latest: dict[int, PositionRow] = {}

@@ -186,6 +186,9 @@ class Item(Base):
     exec_response_reason: Mapped[str | None] = mapped_column(Text)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))  # the meeting it arose at
     snoozed_until: Mapped[date | None] = mapped_column(Date)  # no reminders before this day
+    # Paused or deferred (bot.core.status.PAUSED): why, and the day it resumes (not overdue, not chased till then).
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    pause_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -216,7 +219,8 @@ class ItemOwner(Base):
 class Position(Base):
     """A dated position reported against an item. Append-only."""
     __tablename__ = "positions"
-    __table_args__ = (Index("ix_position_item", "item_id", "as_of", "id"),)
+    __table_args__ = (Index("ix_position_item", "item_id", "as_of", "id"),
+                      Index("ix_position_request", "request_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     text: Mapped[str] = mapped_column(Text)
@@ -225,6 +229,14 @@ class Position(Base):
     author_name: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(16), default="slack")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # An update asked for before a meeting (bot.services.updates) is "submitted" until the
+    # committee's officer or chair accepts or returns it; only accepted positions are the latest.
+    review_state: Mapped[str] = mapped_column(String(16), default="accepted", server_default="accepted")
+    proposed: Mapped[dict | None] = mapped_column(JSON)   # the status, due date and RAG it asks for
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("update_requests.id"))
+    reviewed_by: Mapped[str | None] = mapped_column(String(32))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_note: Mapped[str | None] = mapped_column(Text)   # why it was returned
 
 
 class AuditEvent(Base):

@@ -103,7 +103,8 @@ class Harness:
     async def start(self) -> None:
         await self.db.upgrade()
         self.app, self.deps = build_app(self.settings, self.db, clock=self.clock)
-        self.runner = web.AppRunner(web_app(self.app, self.db, signing_secret=self.settings.signing_secret))
+        self.runner = web.AppRunner(web_app(self.app, self.db, signing_secret=self.settings.signing_secret,
+                                           clock=self.clock))
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()

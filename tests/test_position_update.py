@@ -771,15 +771,18 @@ async def test_long_positions(world):
     refused_with(r, "That's too long for a command (5,016 characters): keep it under 4,000.")
     assert await snapshot(h) == before
 
-    # Under the command limit it is stored whole, and shown clipped to what a block can hold.
+    # Under the command limit it is stored whole, and shown whole: split over as many blocks as
+    # it needs (a block holds 3,000 characters), nothing cut.
     long = words[:3900].rstrip()
     r = await h.command("/update", f"rec-10 position {long}", user="UBOB", channel="CCYP")
     assert r.text.startswith("Updated sg2010/rec-10")
     stored = (await positions(h, h.rec10))[-1][0]
     assert stored == long and len(stored) == len(long) > 3800
-    shown = latest_section(await h.command("/position", "rec-10", user="UDAVE", channel="CCYP"))
-    assert len(shown) == 3000 and shown.endswith("…")
-    assert shown.startswith("*Latest position* (1 Jun 2026 by Bob Officer)\nThe safeguarding training programme")
+    card = await h.command("/position", "rec-10", user="UDAVE", channel="CCYP")
+    shown = latest_section(card)
+    assert len(shown) <= 3000 and shown.startswith("*Latest position* (1 Jun 2026 by Bob Officer)")
+    assert " ".join(long.split()) in " ".join(card.visible.split())
+    assert all(len((b.get("text") or {}).get("text", "")) <= 3000 for b in card.blocks)
 
     # Through the form (which allows 3,000 characters) it is stored whole too.
     await h.command("/update", "rec-10", user="UBOB", channel="CCYP", expect_reply=False)

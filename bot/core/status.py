@@ -8,6 +8,8 @@ STATUSES = (
     "in progress",
     "needs clarification",
     "referred",
+    "paused",
+    "deferred",
     "implemented",
     "signed off",
     "not accepted",
@@ -15,6 +17,9 @@ STATUSES = (
 )
 CLOSED = frozenset({"implemented", "signed off", "not accepted", "withdrawn"})
 OPEN = tuple(s for s in STATUSES if s not in CLOSED)
+# Open but on hold until a date to resume (items.paused_until): not overdue, not chased.
+PAUSED = frozenset({"paused", "deferred"})
+ACTIVE = tuple(s for s in OPEN if s not in PAUSED)   # open and counted: overdue, reminded, escalated
 
 # Close synonyms a member or a published paper may use. Keys are compared after
 # lower-casing and squeezing punctuation and spaces.
@@ -26,7 +31,7 @@ SYNONYMS = {
     "on going": "in progress", "underway": "in progress", "under way": "in progress",
     "on track": "in progress", "2 on track": "in progress", "progressing": "in progress",
     "wip": "in progress", "slipped": "in progress", "3 slipped": "in progress",
-    "paused": "in progress", "on hold": "in progress", "agreed": "in progress",
+    "paused": "paused", "on hold": "in progress", "deferred": "deferred", "postponed": "deferred", "agreed": "in progress",
     "accepted": "in progress", "partially accepted": "in progress",
     "needs clarification": "needs clarification", "needs clarifying": "needs clarification",
     "unclear": "needs clarification", "clarification needed": "needs clarification",
@@ -69,3 +74,15 @@ def normalise_rag(text: str | None) -> str | None:
 
 def is_open(status: str) -> bool:
     return status not in CLOSED
+
+
+def is_paused(status: str) -> bool:
+    return status in PAUSED
+
+
+def status_from_paper(text: str | None) -> str | None:
+    """A status a paper prints, in our words. A paper's "paused" or "deferred" carries no date to
+    resume, and a paused item is never chased: until an officer pauses it with a date
+    (`/update … status paused until …`), it is in progress."""
+    found = normalise_status(text)
+    return "in progress" if found in PAUSED else found

@@ -38,6 +38,15 @@
   the committed state, by the `build_view` the wiring passes in. A view that can't be built
   (or a dispatcher given no builder) is retried with backoff, as a failed send. Of a person's
   refreshes waiting together only the last is published: it shows all the earlier ones would.
+- Many workspaces (`token_for` given): each row is sent with its own workspace's token, looked
+  up as its attempt starts. A workspace with no installation, or whose token Slack refuses
+  (REVOKED_ERRORS), is stopped at once: every row still queued for it ends as dead with the
+  reason (and `on_revoked` is told, in the same transaction), none retried.
+- An "email" row (its payload: to, subject, text, html) is sent by the `send_mail` the wiring
+  passes in (bot.delivery.mail), not to Slack: a temporary failure (4xx, the connection) is
+  retried with backoff; a refusal (5xx) ends the row as dead with the server's words, and the
+  on_dead_in_transaction hooks record it (e.g. against the letter's recipient). A dispatcher
+  given no sender retries such rows with backoff, as a failed send.
 """
 from __future__ import annotations
 
@@ -59,7 +68,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import limits
 from bot.delivery.lease import Tenure
-from bot.delivery.outbox import THREAD_AFTER, enqueue
+from bot.delivery.mail import EMAIL_METHOD, MailDeferred, MailRefused, MailSender
+from bot.delivery.outbox import THREAD_AFTER, abandon_team, enqueue
 from models.delivery import OutboxMessage
 
 log = logging.getLogger("scrutineer.delivery")
@@ -79,6 +89,12 @@ QUICK_RETRIES = 3    # a row's attempts before its retries after 5xx back off, w
 
 # Builds the view of a views.publish row queued without one: (session, row, now) -> the view.
 ViewBuilder = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[dict]]
+# A workspace's bot token (many workspaces), None when the app is no longer installed there.
+TokenFor = Callable[[str], Awaitable["str | None"]]
+# Told, inside the transaction that gives up a workspace's queued rows, that its token was refused.
+RevokedHook = Callable[[AsyncSession, str, str, datetime], Awaitable[None]]
+# Errors saying a workspace's token is no good (many workspaces): nothing more is sent there.
+REVOKED_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive"})
 
 _outbox = OutboxMessage.__table__
 _MARK_SENT = (update(_outbox).where(_outbox.c.id == bindparam("row_id"))
@@ -102,7 +118,10 @@ class _Outcome:
     network: BaseException | None = None
     unbuilt: Exception | None = None   # the view couldn't be built: Slack wasn't called
     waiting: str | None = None         # a reply whose thread's first message isn't out yet: Slack wasn't called
+    deferred: MailDeferred | None = None   # an email the mail server (or the way to it) couldn't take now
+    refused: MailRefused | None = None     # an email the mail server refused for good
     stopped: bool = False              # the lease couldn't be vouched for: Slack wasn't called
+    gone: str | None = None            # the workspace has no installation (token_for gave None): Slack wasn't called
 
 
 @dataclass(frozen=True)
@@ -182,11 +201,18 @@ class _Claimer:
 
 class Dispatcher:
     def __init__(self, db, client: AsyncWebClient, clock: Callable[[], datetime], *,
-                 build_view: ViewBuilder | None = None, per_channel: float = 1.0, batch: int = 50,
-                 concurrency: int = 8, in_flight_timeout: timedelta = timedelta(seconds=60)):
+                 build_view: ViewBuilder | None = None, send_mail: MailSender | None = None, per_channel: float = 1.0, batch: int = 50,
+                 concurrency: int = 8, in_flight_timeout: timedelta = timedelta(seconds=60),
+                 token_for: TokenFor | None = None, on_revoked: RevokedHook | None = None):
         self.db = db
         self.client = client
+        # Many workspaces: each row is sent with its own workspace's token, token_for(row.team_id)
+        # (None: the app isn't installed there any more). Without it, every row goes with `client`'s.
+        self.token_for = token_for
+        self.on_revoked = on_revoked      # (session, team_id, error, now): a workspace's token was refused
+        self._team_clients: dict[str, AsyncWebClient] = {}   # team -> a client with its current token
         self.build_view = build_view      # views queued without their view are built by this when sent
+        self.send_mail = send_mail        # "email" rows are sent by this (bot.delivery.mail.smtp_sender)
         self.clock = clock
         self.per_channel = per_channel
         self.batch = batch                # rows read from the outbox at a time
@@ -197,6 +223,8 @@ class Dispatcher:
         self.on_sent: list[Callable] = []
         # async callables(session, [Sent]) run inside the transaction that records the sends
         self.on_sent_in_transaction: list[Callable] = []
+        # async callables(session, row, error) run inside the transaction that gives a row up as dead
+        self.on_dead_in_transaction: list[Callable] = []
         self._to_mark: list[tuple[Sent, asyncio.Future]] = []
         self._marker: asyncio.Task | None = None
         self._write_lock: asyncio.Lock | None = None
@@ -342,6 +370,11 @@ class Dispatcher:
         """One attempt at Slack; None when someone else has the row."""
         if not await (claimer.claim(row) if claimer is not None else self._claim_one(row, fence)):
             return await self._not_claimed(fence)
+        if self.token_for is not None and row.method != EMAIL_METHOD:
+            token = await self.token_for(row.team_id)   # (a database error stops the run, as below)
+            if token is None:
+                return _Outcome(gone="app_uninstalled")
+            self._use_token(row.team_id, token)
         try:
             view = await self._view(row)
         except (DBAPIError, OSError, asyncio.TimeoutError):
@@ -364,6 +397,10 @@ class Dispatcher:
             outcome = _Outcome(sent=self._remember(Sent(row, *await self._call(row, view, thread))))
         except SlackApiError as e:
             outcome = _Outcome(error=e)
+        except MailRefused as e:
+            outcome = _Outcome(refused=e)
+        except MailDeferred as e:
+            outcome = _Outcome(deferred=e)
         except (OSError, asyncio.TimeoutError) as e:  # network trouble: Slack may be down, or may have it
             outcome = _Outcome(network=e)
         self._recent.append(outcome.network is not None or (
@@ -452,6 +489,12 @@ class Dispatcher:
             await self._retry(row, f"building the view: {outcome.unbuilt!r}", self._backoff(row))
         elif outcome.waiting is not None:
             await self._retry(row, outcome.waiting, WAIT_FOR_THREAD)
+        elif outcome.gone is not None:
+            await self._stop_team(row.team_id, outcome.gone)
+        elif outcome.refused is not None:
+            await self._give_up(row, f"refused: {outcome.refused}")
+        elif outcome.deferred is not None:
+            await self._retry(row, f"mail deferred: {outcome.deferred}", self._backoff(row))
         else:
             await self._retry(row, f"network: {outcome.network!r}", self._server_backoff(row), uncertain=True)
         return False
@@ -464,11 +507,16 @@ class Dispatcher:
         if thread is not None:
             channel, payload["thread_ts"] = thread
         try:
+            if row.method == EMAIL_METHOD:
+                if self.send_mail is None:
+                    raise MailDeferred("no mail server configured (SCRUTINEER_SMTP_URL)")
+                await self.send_mail(row.payload, row.key)
+                return row.channel, None
             if row.method == "views.publish":
-                await self.client.views_publish(user_id=row.channel, view=view)
+                await self._client_of(row).views_publish(user_id=row.channel, view=view)
                 return row.channel, None
             payload["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": row.key}}
-            resp = await self.client.chat_postMessage(channel=channel, **payload)
+            resp = await self._client_of(row).chat_postMessage(channel=channel, **payload)
             return resp.get("channel"), resp.get("ts")
         finally:  # the channel's next message waits from Slack's answer to this one
             self._last_sent[row.channel] = asyncio.get_running_loop().time()
@@ -479,16 +527,16 @@ class Dispatcher:
         (a reply: in its thread, which the channel's history doesn't show)."""
         channel = thread[0] if thread is not None else row.channel
         if channel.startswith(("U", "W")):
-            opened = await self.client.conversations_open(users=channel)
+            opened = await self._client_of(row).conversations_open(users=channel)
             channel = opened["channel"]["id"]
         # From when the row was queued: every attempt since may have reached Slack, however long ago.
         since = min(row.created_at, row.in_flight_since)
         if thread is not None:
-            history = await self.client.conversations_replies(channel=channel, ts=thread[1], limit=200,
+            history = await self._client_of(row).conversations_replies(channel=channel, ts=thread[1], limit=200,
                                                               include_all_metadata=True,
                                                               oldest=str(since.timestamp() - 60))
         else:
-            history = await self.client.conversations_history(channel=channel, limit=100,
+            history = await self._client_of(row).conversations_history(channel=channel, limit=100,
                                                               include_all_metadata=True,
                                                               oldest=str(since.timestamp() - 60))
         for message in history.get("messages", []):
@@ -594,14 +642,51 @@ class Dispatcher:
             await self._retry(row, f"HTTP {status}: {error}", self._server_backoff(row), uncertain=True)
         elif error in limits.TOO_LONG_ERRORS and await self._split(row, error):
             log.info("Split %s, too long for one message (%s)", row.key, error)
+        elif self.token_for is not None and error in REVOKED_ERRORS:
+            await self._stop_team(row.team_id, error)
         elif error in PERMANENT_ERRORS or error in limits.TOO_LONG_ERRORS:
-            async with self._writing(), self.db.session() as s, s.begin():
-                await s.execute(update(OutboxMessage).where(*self._ours(row)).values(
-                    dead_at=self.clock(), in_flight_since=None, last_error=error)
-                    .execution_options(synchronize_session=False))
-            log.warning("Gave up on %s: %s", row.key, error)
+            await self._give_up(row, error)
         else:
             await self._retry(row, str(error), self._backoff(row))
+
+    def _use_token(self, team_id: str, token: str) -> None:
+        client = self._team_clients.get(team_id)
+        if client is None or client.token != token:
+            self._team_clients[team_id] = AsyncWebClient(
+                token=token, base_url=self.client.base_url, timeout=self.client.timeout,
+                retry_handlers=list(self.client.retry_handlers))
+
+    def _client_of(self, row: OutboxMessage) -> AsyncWebClient:
+        """The client to send a row with: its own workspace's (many workspaces), never another's."""
+        if self.token_for is None:
+            return self.client
+        return self._team_clients[row.team_id]   # (set by this row's attempt: a KeyError, never a wrong token)
+
+    async def _stop_team(self, team_id: str, error: str) -> None:
+        """A workspace's token is refused, or the app isn't installed there: everything still
+        queued for it ends as dead with `error`, at once; nothing more is sent there."""
+        now = self.clock()
+        async with self._writing(), self.db.session() as s, s.begin():
+            if self.on_revoked is not None:
+                await self.on_revoked(s, team_id, error, now)
+            dropped = await abandon_team(s, team_id, error, now)
+        log.warning("Stopped sending to workspace %s (%s): %d queued messages given up", team_id, error, dropped)
+
+    async def _give_up(self, row: OutboxMessage, error: str) -> None:
+        """Retrying can't help: the row ends as dead, the error kept (and the hooks told)."""
+        error = (error or "error")[:500]
+        async with self._writing(), self.db.session() as s, s.begin():
+            done = await s.execute(update(OutboxMessage).where(*self._ours(row)).values(
+                dead_at=self.clock(), in_flight_since=None, last_error=error)
+                .execution_options(synchronize_session=False))
+            if done.rowcount == 1:
+                for hook in self.on_dead_in_transaction:
+                    try:
+                        async with s.begin_nested():
+                            await hook(s, row, error)
+                    except Exception:  # the row is dead regardless; the bookkeeping failing must not undo it
+                        log.exception("on_dead_in_transaction hook failed for %s", row.key)
+        log.warning("Gave up on %s: %s", row.key, error)
 
     async def _split(self, row: OutboxMessage, error: str) -> bool:
         """A message Slack refused as too long: the row becomes its first part, sent again at

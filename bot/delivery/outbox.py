@@ -49,3 +49,16 @@ async def enqueue_many(session: AsyncSession, messages: Iterable[dict], *, now: 
     result = await session.execute(
         insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id), rows)
     return len(result.all())
+
+
+async def abandon_team(session: AsyncSession, team_id: str, reason: str, now: datetime) -> int:
+    """Everything still waiting for a workspace ends as dead, `reason` kept (the app was
+    uninstalled there, or its token revoked): nothing more is sent there. How many rows."""
+    from sqlalchemy import update
+
+    done = await session.execute(
+        update(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.sent_at.is_(None),
+                                    OutboxMessage.dead_at.is_(None))
+        .values(dead_at=now, in_flight_since=None, last_error=reason[:500])
+        .execution_options(synchronize_session=False))
+    return done.rowcount or 0

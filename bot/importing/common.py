@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.core.status import normalise_status
+from bot.core.status import status_from_paper
 
 from .cleaning import parse_when, split_owners, squeeze
 
@@ -137,13 +137,13 @@ def read_status(text: str | None) -> str | None:
     for candidate in (t, *_STATUS_SPLIT.split(t)):
         if not candidate:
             continue
-        found = normalise_status(candidate) or _EXTRA_STATUS.get(key(candidate))
+        found = status_from_paper(candidate) or _EXTRA_STATUS.get(key(candidate))
         if found:
             return found
     words = key(t).split()
     for n in range(min(4, len(words)), 0, -1):
         head = " ".join(words[:n])
-        found = normalise_status(head) or _EXTRA_STATUS.get(head)
+        found = status_from_paper(head) or _EXTRA_STATUS.get(head)
         if found:
             return found
     return None

@@ -9,7 +9,7 @@ import csv
 import io
 from datetime import date
 
-from bot.core.status import normalise_status
+from bot.core.status import status_from_paper
 
 from .cleaning import clean_number, parse_when, plain_lines, split_owners
 from .columns import header_roles
@@ -99,7 +99,7 @@ def _row_item(row: list[str], roles: dict[str, int], today: date,
 
     status = None
     if status_text := cell("status"):
-        status = normalise_status(status_text)
+        status = status_from_paper(status_text)
         if status is None:
             problems.append(f"{label}: status '{status_text}' not recognised")
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.core.status import normalise_status
+from bot.core.status import status_from_paper
 
 from .cleaning import squeeze
 from .columns import column_role
@@ -103,7 +103,7 @@ def _split_header_words(line: str) -> list[str] | None:
 
 def _status_exact(phrase: str) -> bool:
     k = key(phrase)
-    return bool(k) and bool(normalise_status(phrase) or _EXTRA_STATUS.get(k))
+    return bool(k) and bool(status_from_paper(phrase) or _EXTRA_STATUS.get(k))
 
 
 def parse_rows(text: str, today: date) -> ParsedPaper | None:

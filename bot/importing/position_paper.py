@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.core.status import normalise_status
+from bot.core.status import status_from_paper
 
 from .cleaning import (
     append_paragraphs,
@@ -236,13 +236,13 @@ def _item(row: _Row, columns: dict[int, str], today: date, problems: list[str]) 
 
     status = None
     for status_text in filter(None, map(trim_field, status_texts)):
-        status = normalise_status(status_text)
+        status = status_from_paper(status_text)
         if status is None:
             problems.append(f"{label}: status '{status_text}' not recognised")
         break
     if status is None and position:
         joined = " ".join(position)
-        if _CLARIFY.search(joined) or any(normalise_status(p) == "needs clarification"
+        if _CLARIFY.search(joined) or any(status_from_paper(p) == "needs clarification"
                                           for p in position):
             status = "needs clarification"
 

@@ -197,6 +197,12 @@ class LocalSlack:
         self._seq = 0
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        # OAuth (many workspaces): codes handed out by install_code, and the tokens they became.
+        self._install_codes: dict[str, dict] = {}   # code -> {"team_id", "team_name", "rotating"}
+        self.token_teams: dict[str, str] = {}      # bot token -> its team
+        self._refresh_tokens: dict[str, dict] = {}  # refresh token -> the install it refreshes
+        self.revoked_tokens: set[str] = set()      # answered token_revoked
+        self._current_token: str | None = None     # the token of the call being answered
         self.add_user(BOT_USER_ID, "scrutineer", real_name="Scrutineer", is_bot=True)
 
     # ------------------------------------------------------------------ directory
@@ -603,8 +609,11 @@ class LocalSlack:
             result = _error(body_error)
         elif token is None and method not in _NO_AUTH:
             result = _error("not_authed")
+        elif token is not None and token in self.revoked_tokens:
+            result = _error("token_revoked")
         else:
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+            self._current_token = token
             result = handler(args) if handler else {"ok": True}
         self._note_post(method, args, result)
         self._record(method, args, token, request.path, failed=False, response=result)
@@ -812,6 +821,42 @@ class LocalSlack:
     # Each _m_<method with dots as underscores> takes the parsed args and
     # returns the JSON answer.
 
+    def install_code(self, team_id: str, team_name: str | None = None, *, rotating: bool = False,
+                     expires_in: int = 43200) -> str:
+        """A code as Slack hands it to the browser at the end of an installation in `team_id`;
+        oauth.v2.access exchanges it (once) for a bot token of that team only. `rotating`: the
+        token comes with a refresh token and expires in `expires_in` seconds."""
+        code = f"code-{team_id}-{self._next_id('X')}"
+        self._install_codes[code] = {"team_id": team_id, "team_name": team_name or f"Council {team_id}",
+                                     "rotating": rotating, "expires_in": expires_in}
+        return code
+
+    def _issue_token(self, install: dict) -> dict:
+        team_id = install["team_id"]
+        token = f"xoxb-{team_id}-{self._next_id('K').lower()}"
+        self.token_teams[token] = team_id
+        answer: dict = {"access_token": token}
+        if install["rotating"]:
+            refresh = f"xoxe-1-{team_id}-{self._next_id('R').lower()}"
+            self._refresh_tokens[refresh] = install
+            answer.update(refresh_token=refresh, expires_in=install["expires_in"])
+        return answer
+
+    def _m_oauth_v2_access(self, args: dict) -> dict:
+        if args.get("grant_type") == "refresh_token":
+            install = self._refresh_tokens.pop(str(args.get("refresh_token") or ""), None)
+            if install is None:
+                return _error("invalid_refresh_token")
+            return {"ok": True, "token_type": "bot", **self._issue_token(install)}
+        install = self._install_codes.pop(str(args.get("code") or ""), None)
+        if install is None:
+            return _error("invalid_code")
+        return {"ok": True, "app_id": DEFAULT_APP_ID, "token_type": "bot",
+                "scope": "commands,chat:write,users:read", "bot_user_id": BOT_USER_ID,
+                "team": {"id": install["team_id"], "name": install["team_name"]}, "enterprise": None,
+                "is_enterprise_install": False, "authed_user": {"id": "UINSTALLER"},
+                **self._issue_token(install)}
+
     def _m_api_test(self, args: dict) -> dict:
         return {"ok": True, "args": args}
 
@@ -821,7 +866,7 @@ class LocalSlack:
             "url": f"https://{self.team_domain}.slack.com/",
             "team": self.team_name,
             "user": self.users[BOT_USER_ID]["name"],
-            "team_id": self.team_id,
+            "team_id": self.token_teams.get(self._current_token or "", self.team_id),
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,

@@ -15,6 +15,14 @@ class Directory:
         self.admins = admins
         self.ttl = ttl
         self._cache: dict[tuple, tuple[float, object]] = {}
+        self._scoped: dict[str, dict] = {}   # workspace -> its cache (with_client)
+
+    def with_client(self, client: AsyncWebClient, scope: str) -> "Directory":
+        """The same directory asking Slack through `client` (one workspace's, many workspaces),
+        with a cache of its own for `scope` (the workspace), kept between requests."""
+        other = Directory(client, self.admins, self.ttl)
+        other._cache = self._scoped.setdefault(scope, {})
+        return other
 
     def _get(self, key):
         hit = self._cache.get(key)

@@ -13,9 +13,9 @@ from sqlalchemy import update as update_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import NotAllowed, NotFound, UserError
-from bot.core.status import OPEN, RAGS, STATUSES, is_open
+from bot.core.status import ACTIVE, OPEN, PAUSED, RAGS, STATUSES, is_open
 from bot.db import Database
-from bot.services import audit
+from bot.services import audit, watchers
 from bot.services.committees import (
     can_see,
     can_update_item,
@@ -70,11 +70,25 @@ def rag_of(item: RagFacts, today: date) -> str | None:
         return None
     if item.rag_override:
         return item.rag_override
+    if on_hold(item, today):
+        return "amber"
     if item.due is not None and item.due < today:
         return "red"
     if item.due is not None and item.due <= today + timedelta(days=14) and item.status == "not started":
         return "amber"
     return "green"
+
+
+def on_hold(item, today: date) -> bool:
+    """Paused or deferred and not yet resumed: not overdue, not chased."""
+    return item.status in PAUSED and (getattr(item, "paused_until", None) is None or item.paused_until > today)
+
+
+def counted(table, today: date):
+    """Where-clause (on the items table) for open items that count as overdue when late and are
+    chased: not closed, and not paused or deferred before the day they resume."""
+    return or_(table.c.status.in_(ACTIVE),
+               and_(table.c.status.in_(PAUSED), table.c.paused_until.is_not(None), table.c.paused_until <= today))
 
 
 def _parse_or_explain(text: str) -> Ref:
@@ -266,7 +280,7 @@ async def list_items(db: Database, ctx: Ctx, filt: ItemFilter) -> ItemPage:
     elif not filt.include_closed:
         conds.append(t.c.status.in_(OPEN))
     if filt.overdue:
-        conds += [t.c.due < ctx.today, t.c.status.in_(OPEN)]
+        conds += [t.c.due < ctx.today, counted(t, ctx.today)]
     if filt.due_start:
         conds.append(t.c.due >= date.fromisoformat(filt.due_start))
     if filt.due_end:
@@ -334,7 +348,8 @@ class ItemChanges:
     rag_reason: str | None = None
     exec_response: str | None = None
     exec_response_reason: str | None = None
-
+    paused_until: date | None = None    # with status paused or deferred: the day it resumes
+    pause_reason: str | None = None
 
     @property
     def only_position(self) -> bool:
@@ -393,6 +408,7 @@ async def _record(session: AsyncSession, ctx: Ctx, item_id: int, changes: list[C
     audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="item", entity_id=item_id,
                  action="update", before={c.field: c.before for c in changes if c.field != "position"},
                  after={c.field: c.after for c in changes})
+    await watchers.notify(session, ctx, item_id, changes)   # DMs queued in this same transaction
     return position
 
 
@@ -411,6 +427,18 @@ async def apply_changes(session: AsyncSession, ctx: Ctx, item: Item, ch: ItemCha
             raise UserError(f"“{ch.status}” isn't a status. Use one of: {', '.join(STATUSES)}.")
         if ch.status != item.status:
             changes.append(Change("status", item.status, ch.status))
+        if ch.status in PAUSED:
+            if ch.paused_until is None or not (ch.pause_reason or "").strip():
+                raise UserError(f"Say until when and why: `/update {item.ref} status {ch.status} until March "
+                                "because the budget is frozen`.")
+            if ch.paused_until != item.paused_until:
+                changes.append(Change("paused_until", item.paused_until, ch.paused_until))
+            if ch.pause_reason.strip() != item.pause_reason:
+                changes.append(Change("pause_reason", item.pause_reason, ch.pause_reason.strip()))
+        elif item.paused_until is not None or item.pause_reason is not None:
+            if ch.status != item.status:
+                changes.append(Change("paused_until", item.paused_until, None))
+                changes.append(Change("pause_reason", item.pause_reason, None))
     if ch.clear_due and item.due is not None:
         changes.append(Change("due", item.due, None))
     elif ch.due is not None and ch.due != item.due:
@@ -471,6 +499,10 @@ async def apply_changes(session: AsyncSession, ctx: Ctx, item: Item, ch: ItemCha
             item.exec_response = c.after
         elif c.field == "exec_response_reason":
             item.exec_response_reason = c.after
+        elif c.field == "paused_until":
+            item.paused_until = c.after
+        elif c.field == "pause_reason":
+            item.pause_reason = c.after
     if new_roles is not None:
         item.owners.clear()
         await session.flush()
@@ -514,4 +546,4 @@ async def load_item(session: AsyncSession, ctx: Ctx, item_id: int) -> Item:
 
 __all__ = ["Change", "ItemChanges", "ItemFilter", "ItemPage", "PAGE_SIZE", "Ref", "apply_changes",
            "find", "find_by_id", "item_to_edit", "latest_position", "list_items", "load_item", "parse_ref",
-           "positions_of", "rag_of", "resolve", "EXEC_RESPONSES"]
+           "positions_of", "rag_of", "resolve", "EXEC_RESPONSES", "counted", "on_hold"]

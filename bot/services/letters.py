@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -38,6 +39,8 @@ from models.meetings import Agency, AgencyContact, Letter, LetterRecipient, Meet
 from models.tables import Committee, Item, Role, RoleHolder
 
 CHASE_AFTER_WORKING_DAYS = 3
+ACK_LINK_DAYS = 60   # an emailed acknowledgement link works this long
+EMAIL_METHOD = "email"   # the outbox method of an email (bot.delivery.mail sends it)
 MAX_LETTER = 30000  # ten of the form's inputs (a plain_text_input holds 3,000 characters)
 AGENCY_EXAMPLE = '`/scrutiny agency add "Essex Police" @bob`'
 
@@ -516,11 +519,42 @@ class LetterRenderer(Protocol):
                       email_only: list[LetterRecipient], tz: ZoneInfo) -> dict: ...
 
 
+class MailRenderer(Protocol):
+    """What emailing a letter needs from the caller (bot.export.letter_email.LetterMail): the
+    public address of an acknowledgement link, and the email ({"subject", "text", "html"})."""
+
+    def ack_link(self, token: str) -> str: ...
+
+    def letter_email(self, letter: Letter, committee: Committee, meeting: Meeting | None,
+                     recipient: LetterRecipient, link: str, tz: ZoneInfo) -> dict: ...
+
+    def chase_email(self, original: dict, letter: Letter, committee: Committee, tz: ZoneInfo) -> dict: ...
+
+
+def ack_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_ack_token(recipient: LetterRecipient, now: datetime) -> str:
+    """A personal, unguessable acknowledgement token for an emailed recipient; only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    recipient.ack_token_hash = ack_token_hash(token)
+    recipient.ack_token_expires_at = now + timedelta(days=ACK_LINK_DAYS)
+    return token
+
+
+def mail_lane(email: str) -> str:
+    """The outbox "channel" of an email: one per address (each address's emails in order)."""
+    return "mail:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+
+
 async def send_letter(session: AsyncSession, ctx: Ctx, committee: Committee, meeting: Meeting | None,
-                      text: str, *, render: LetterRenderer) -> tuple[Letter, bool]:
+                      text: str, *, render: LetterRenderer, mail: MailRenderer | None = None) -> tuple[Letter, bool]:
     """Record the letter and its recipients and queue every message (render.letter_payload for
     each), in one transaction. Returns (letter, sent_now); a second press of Send with the same
-    text within ten minutes finds the letter already sent and queues nothing."""
+    text within ten minutes finds the letter already sent and queues nothing. Recipients known
+    only by email are emailed (mail.letter_email, with a personal acknowledgement link) when
+    `mail` is given (a mail server is configured); otherwise they are left to be sent by hand."""
     text = clean_letter(text)
     await require_letter_writer(session, ctx, committee)
     recent = (await session.scalars(
@@ -549,8 +583,15 @@ async def send_letter(session: AsyncSession, ctx: Ctx, committee: Committee, mee
         elif row.user_id:
             row.outbox_key = f"letter:{letter.id}:{row.id}"
             target = row.user_id
+        elif row.email and mail is not None:
+            row.outbox_key = f"letter:{letter.id}:{row.id}"
+            link = mail.ack_link(issue_ack_token(row, ctx.now))
+            messages.append(dict(team_id=ctx.team_id, key=row.outbox_key, channel=mail_lane(row.email),
+                                 method=EMAIL_METHOD, payload={"to": row.email, **mail.letter_email(
+                                     letter, committee, meeting, row, link, ctx.tz)}))
+            continue
         else:
-            continue  # known only by email: listed as "send by email", nothing to queue
+            continue  # known only by email and no mail server: listed as "send by email", nothing to queue
         messages.append(dict(team_id=ctx.team_id, key=row.outbox_key, channel=target,
                              payload=render.letter_payload(row.kind, letter, committee, meeting, row, rows, ctx.tz)))
     await enqueue_many(session, messages, now=ctx.now)   # a few statements, not one per recipient
@@ -630,6 +671,63 @@ async def acknowledge(session: AsyncSession, ctx: Ctx, recipient_id: int) -> Ack
     return Acknowledged(letter, committee, meeting, recipient, newly)
 
 
+@dataclass
+class EmailedLetter:
+    """An emailed acknowledgement link's letter, as its page shows it."""
+    letter: Letter
+    committee: Committee
+    meeting: Meeting | None
+    recipient: LetterRecipient
+
+
+async def letter_for_token(session: AsyncSession, token: str, now: datetime) -> EmailedLetter | None:
+    """The letter an acknowledgement link is for; None when the token is unknown or expired
+    (the same None for both). Reading only: opening the link acknowledges nothing."""
+    if not token or len(token) > 200:
+        return None
+    recipient = await session.scalar(select(LetterRecipient).where(
+        LetterRecipient.ack_token_hash == ack_token_hash(token)))
+    if recipient is None or recipient.ack_token_expires_at is None or recipient.ack_token_expires_at <= now:
+        return None
+    letter = await session.get(Letter, recipient.letter_id)
+    if letter is None:
+        return None
+    committee = await session.get(Committee, letter.committee_id)
+    meeting = await session.get(Meeting, letter.meeting_id) if letter.meeting_id else None
+    return EmailedLetter(letter, committee, meeting, recipient)
+
+
+async def acknowledge_by_token(session: AsyncSession, token: str, now: datetime) -> Acknowledged | None:
+    """The emailed contact pressed "Acknowledge receipt" on their link's page: recorded and
+    audited as the Slack button is, once (pressing again changes nothing). None for an unknown
+    or expired token."""
+    found = await letter_for_token(session, token, now)
+    if found is None:
+        return None
+    recipient, letter = found.recipient, found.letter
+    result = await session.execute(
+        update(LetterRecipient).where(LetterRecipient.id == recipient.id, LetterRecipient.acknowledged_at.is_(None))
+        .values(acknowledged_at=now))
+    newly = result.rowcount == 1
+    await session.refresh(recipient)
+    if newly:
+        audit.record(session, team_id=letter.team_id, actor=f"email:{recipient.email or recipient.id}"[:64], at=now,
+                     entity="letter", entity_id=letter.id, action="acknowledge",
+                     before={"recipient_id": recipient.id, "acknowledged_at": None},
+                     after={"recipient_id": recipient.id, "acknowledged_at": now, "by": "email link"})
+    return Acknowledged(letter, found.committee, found.meeting, recipient, newly)
+
+
+async def record_refusal(session: AsyncSession, row: OutboxMessage, error: str) -> None:
+    """Dispatcher.on_dead_in_transaction hook: a letter's message given up on (an email the mail
+    server refused) is recorded against its recipient, for `/letter status`."""
+    parts = row.key.split(":")
+    if len(parts) == 3 and parts[0] == "letter" and parts[2].isdigit():
+        await session.execute(update(LetterRecipient).where(
+            LetterRecipient.id == int(parts[2]), LetterRecipient.outbox_key == row.key).values(
+            delivery_error=error.removeprefix("refused: ")))
+
+
 async def latest_letter(session: AsyncSession, ctx: Ctx) -> tuple[Committee, Letter | None, Meeting | None]:
     """The channel's committee, its newest letter and the meeting that letter follows."""
     committee = await require_channel_committee(session, ctx)
@@ -661,11 +759,19 @@ def by_email(letter: Letter) -> list[LetterRecipient]:
     return [r for r in letter.recipients if r.kind != "channel" and not r.user_id]
 
 
-async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, *, render: LetterRenderer) -> int:
+def emailed_unacknowledged(letter: Letter) -> list[LetterRecipient]:
+    """Contacts emailed the letter with an acknowledgement link (not refused) who haven't used it."""
+    return [r for r in letter.recipients if r.kind == "contact" and not r.user_id and r.outbox_key
+            and r.acknowledged_at is None and not r.delivery_error]
+
+
+async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, *, render: LetterRenderer,
+                               mail: MailRenderer | None = None) -> int:
     """On a working day from 09:00 (settings.tz): for each letter sent at least three working
     days ago and not yet chased, DM the committee's chair who hasn't acknowledged it, once
-    (render.chase_message). Returns how many messages were queued. Runs inside the caller's
-    transaction."""
+    (render.chase_message), and email each emailed contact who hasn't a reminder carrying the
+    same link (mail.chase_email). Returns how many messages were queued. Runs inside the
+    caller's transaction."""
     local = now.astimezone(settings.tz)
     today = local.date()
     if not is_working_day(today) or local.time() < WORKING_HOUR:
@@ -683,13 +789,24 @@ async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, *
                                         .values(chased_at=now))
         if claimed.rowcount != 1:
             continue  # another process chased it a moment ago
-        missing = unacknowledged(letter)
+        emailed = emailed_unacknowledged(letter)
+        missing = unacknowledged(letter) + emailed
         if not missing:
             continue  # everyone acknowledged: nothing to chase
         committee = await session.get(Committee, letter.committee_id)
+        if mail is not None:
+            for r in emailed:   # a reminder with the same personal link (only the first email has it)
+                original = await session.scalar(select(OutboxMessage.payload).where(
+                    OutboxMessage.key == r.outbox_key, OutboxMessage.method == EMAIL_METHOD))
+                if original and await enqueue(
+                        session, team_id=letter.team_id, key=f"{r.outbox_key}:chase", channel=mail_lane(r.email),
+                        method=EMAIL_METHOD, now=now,
+                        payload={"to": r.email, **mail.chase_email(original, letter, committee, settings.tz)}):
+                    queued += 1
         chairs = [h.user_id for h in await committee_role_holders(session, letter.committee_id, "chair") if h.user_id]
         chairs = list(dict.fromkeys(chairs)) or [letter.sent_by]
-        payload = render.chase_message(letter, committee, missing, by_email(letter), settings.tz)
+        by_hand = [r for r in by_email(letter) if not r.outbox_key or r.delivery_error]
+        payload = render.chase_message(letter, committee, missing, by_hand, settings.tz)
         for n, user_id in enumerate(chairs):
             key = f"letter:{letter.id}:chase" if n == 0 else f"letter:{letter.id}:chase:{user_id}"
             if await enqueue(session, team_id=letter.team_id, key=key, channel=user_id, payload=payload, now=now):
@@ -697,7 +814,8 @@ async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, *
     return queued
 
 
-__all__ = ["remove_agency", "remove_contacts", "ContactSpec", "Draft", "LetterRenderer", "PlannedRecipient", "acknowledge", "add_agency", "by_email",
+__all__ = ["ACK_LINK_DAYS", "EmailedLetter", "MailRenderer", "ack_token_hash", "acknowledge_by_token", "emailed_unacknowledged",
+           "issue_ack_token", "letter_for_token", "mail_lane", "record_refusal", "remove_agency", "remove_contacts", "ContactSpec", "Draft", "LetterRenderer", "PlannedRecipient", "acknowledge", "add_agency", "by_email",
            "chase_unacknowledged", "clean_letter", "compose", "contact_label", "draft_letter", "last_meeting",
            "letter_facts", "named_text", "pending_name", "write_letter",
            "latest_letter", "letters_awaiting", "list_agencies", "load_for_form", "parse_agency_add",

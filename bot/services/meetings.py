@@ -562,7 +562,7 @@ async def build_digest(session: AsyncSession, meeting: Meeting, now: datetime, t
     # names are loaded whole (with their owners and holders); the rest are read as plain columns.
     brief = (await session.execute(
         select(Item.id, Item.kind, Item.seq, Item.status, Item.due, Item.rag_override).where(*of_committee))).all()
-    pos_query = select(Position).where(Position.item_id.in_(committee_item_ids))
+    pos_query = select(Position).where(Position.item_id.in_(committee_item_ids), Position.review_state == "accepted")
     if since is not None:
         pos_query = pos_query.where(Position.created_at > since)
     recorded = list(await session.scalars(pos_query.order_by(Position.created_at, Position.id)))

@@ -139,6 +139,8 @@ def parse_update(text: str, today) -> UpdateRequest:
         ch.position = value
     elif field == "status":
         status = normalise_status(value)
+        if status is None and (held := _parse_pause(ref, value, today)):
+            status, ch.paused_until, ch.pause_reason = held
         if status is None:
             raise UserError(f"“{value[:60]}” isn't a status. Use one of: {', '.join(STATUSES)}.")
         ch.status = status
@@ -172,6 +174,31 @@ def parse_update(text: str, today) -> UpdateRequest:
     else:
         raise UserError(f"I can update {', '.join(UPDATE_FIELDS[:3])}, owner, rag or response: e.g. `/update {ref} status in progress`.")
     return UpdateRequest(ref, ch)
+
+
+_PAUSE_RE = re.compile(r"^(paused|pause|on hold|deferred|defer|postponed)\b\s*(?:until\s+(.*?))?\s*"
+                       r"(?:\b(?:because|as|since)\b\s*(.*))?$", re.I | re.S)
+
+
+def _parse_pause(ref: str, value: str, today) -> tuple[str, object, str] | None:
+    """`paused until March because …` / `deferred until 1 April because …`: (status, the day it
+    resumes, why), or None when the value isn't a pause."""
+    m = _PAUSE_RE.match(value.strip())
+    if not m:
+        return None
+    status = "deferred" if m.group(1).lower().startswith(("defer", "postpone")) else "paused"
+    example = f"`/update {ref} status {status} until March because the budget is frozen`"
+    when, reason = (m.group(2) or "").strip(), (m.group(3) or "").strip()
+    if not when:
+        raise UserError(f"Say until when, and why: {example}.")
+    until = dates.parse_date(when, today)
+    if until is None:
+        raise UserError(f"I couldn't read “{when[:60]}” as a date. {dates.DATE_EXAMPLES}")
+    if until <= today:
+        raise UserError(f"The day it resumes has to be after today: {example}.")
+    if not reason:
+        raise UserError(f"Say why it is {status}: {example}.")
+    return status, until, reason
 
 
 def parse_owners(value: str) -> list:

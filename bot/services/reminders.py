@@ -24,13 +24,13 @@ from typing import Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.status import OPEN
 from bot.core.workdays import WORKING_HOUR, is_working_day, next_working_day
 from bot.delivery import enqueue_many
 from bot.services import audit
 from bot.services.context import Ctx
-from bot.services.items import require_can_update
+from bot.services.items import counted, on_hold, require_can_update
 from models import reads
+from models.carry import Escalation
 from models.delivery import OutboxMessage
 from models.tables import Committee, Item, Review, Role, RoleHolder
 
@@ -108,7 +108,7 @@ class ReminderRenderer(Protocol):
     def overdue(self, item, today: date, week: int) -> Rendered: ...
 
     def officer_summary(self, committee, overdue_items: list, soon: list, today: date, week_label: str,
-                        soon_days: int) -> Rendered: ...
+                        soon_days: int, *, escalated: list = ()) -> Rendered: ...
 
     def exec_response(self, review: Review, committee: Committee, recs: list[Item], deadline: date, today: date,
                       *, late: bool) -> Rendered: ...
@@ -193,7 +193,7 @@ async def _owner_reminders(session: AsyncSession, batch: _Batch, today: date, re
     (with their owners) and their reminders queued a chunk at a time: memory stays flat."""
     horizon = today + timedelta(days=max(remind_days, 0) + 7)  # a holiday can only push a day later
     ids = list(await session.scalars(
-        select(Item.id).where(Item.status.in_(OPEN), Item.due.is_not(None), Item.due <= horizon)
+        select(Item.id).where(counted(Item.__table__, today), Item.due.is_not(None), Item.due <= horizon)
         .order_by(Item.due, Item.id)))
     for start in range(0, len(ids), OWNER_CHUNK):
         # Plain rows with their owners' holders (models/reads.py): cheaper than loading the
@@ -207,7 +207,7 @@ async def _owner_reminders(session: AsyncSession, batch: _Batch, today: date, re
 def _owner_candidates(batch: _Batch, items: list[reads.ItemRow], today: date, remind_days: int,
                       render: ReminderRenderer) -> None:
     for item in items:
-        if item.snoozed_until is not None and item.snoozed_until >= today:
+        if item.snoozed_until is not None and item.snoozed_until >= today or on_hold(item, today):
             continue
         due = item.due
         if due >= today:
@@ -232,20 +232,27 @@ async def _officer_summaries(session: AsyncSession, batch: _Batch, today: date, 
     soon_until = today + timedelta(days=SOON_DAYS)
     t = reads.items
     items, _ = await session.run_sync(
-        reads.item_rows, [t.c.status.in_(OPEN), t.c.due.is_not(None), t.c.due <= soon_until],
+        reads.item_rows, [counted(t, today), t.c.due.is_not(None), t.c.due <= soon_until],
         order_by=(t.c.due, t.c.committee_id, t.c.review_id, t.c.kind.desc(), t.c.seq, t.c.id))
     by_committee: dict[int, list[reads.ItemRow]] = {}
     for item in items:
         by_committee.setdefault(item.committee_id, []).append(item)
     officers = await _officers(session, list(by_committee))
+    # Escalations of the past week (bot.services.escalations), listed in the summary too.
+    escalated: dict[int, set[int]] = {}
+    for committee_id, item_id in await session.execute(
+            select(Escalation.committee_id, Escalation.item_id).where(
+                Escalation.committee_id.in_(list(by_committee)), Escalation.escalated_on >= today - timedelta(days=7))):
+        escalated.setdefault(committee_id, set()).add(item_id)
     for committee_id, rows in by_committee.items():
         late = [i for i in rows if i.due < today]
         soon = [i for i in rows if i.due >= today]
         committee = rows[0].committee
+        flagged = [i for i in late if i.id in escalated.get(committee_id, ())]
         for user in officers.get(committee_id, []):
             batch.add(f"summary:{committee_id}:{week_label}:{user}", committee.team_id, user,
-                      lambda committee=committee, late=late, soon=soon: render.officer_summary(
-                          committee, late, soon, today, week_label, SOON_DAYS))
+                      lambda committee=committee, late=late, soon=soon, flagged=flagged: render.officer_summary(
+                          committee, late, soon, today, week_label, SOON_DAYS, escalated=flagged))
 
 
 async def _exec_response_flags(session: AsyncSession, batch: _Batch, today: date,

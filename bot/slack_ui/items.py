@@ -30,6 +30,7 @@ from models.tables import Item, Role
 VIEW_ACTION = "item_view"
 HISTORY_ACTION = "item_history"
 UPDATE_ACTION = "item_update"   # opens the update form
+WATCH_ACTION = "item_watch"     # /watch from the card (handlers/watch.py)
 MORE_ACTION = "list_more"
 
 NO_RAG = ":white_circle:"
@@ -113,7 +114,10 @@ def item_card(item: Item | ItemRow, latest: PositionRow | None, today: date) -> 
         rag_text += f" (set by hand: {people_text(item.rag_reason)})"
     # A closed item's due date is just a date ("Due: 31 Mar 2027", not "Due: due 31 Mar 2027").
     due = due_line(item, today) if rag or item.due is None else dates.format_date(item.due)
-    fields = [f"*Owners*\n{owners_line(item)}", f"*Status*\n{item.status}", f"*RAG*\n{rag_text}",
+    status = item.status
+    if getattr(item, "paused_until", None) is not None:
+        status += f" until {dates.format_date(item.paused_until)} — {people_text(item.pause_reason)}"
+    fields = [f"*Owners*\n{owners_line(item)}", f"*Status*\n{status}", f"*RAG*\n{rag_text}",
               f"*Due*\n{due}"]
     if item.kind == "rec":
         response = item.exec_response
@@ -131,7 +135,8 @@ def item_card(item: Item | ItemRow, latest: PositionRow | None, today: date) -> 
     footer = [item.review.title] if item.review is not None else []
     msg.add(Context(" · ".join(people_text(s) for s in footer + [item.committee.name])),
             Actions([Button("Update", UPDATE_ACTION, ItemRef(item.id), style="primary"),
-                     Button("History", HISTORY_ACTION, ItemRef(item.id))]))
+                     Button("History", HISTORY_ACTION, ItemRef(item.id)),
+                     Button("Watch", WATCH_ACTION, ItemRef(item.id))]))
     return msg
 
 
@@ -300,7 +305,13 @@ HELP = {
                "• `/update rec-10 owner \"Cabinet Member\"` · `owner @alice` · `owner chair` — a role the workspace has "
                "(an admin creates one with `/scrutiny role`); you are told when nobody holds it\n"
                "• `/update rec-10 rag red because funding is delayed` · `rag auto`\n"
-               "• `/update rec-10 response partially accepted because …`"),
+               "• `/update rec-10 response partially accepted because …`\n"
+               "• `/update rec-2 status paused until March because …` · `status deferred until 1 April because …` — "
+               "on hold with a reason and a day to resume: not overdue and not chased until then"),
+    "watch": ("*/watch* — a DM when an item's position or status changes, without owning it\n"
+              "• `/watch rec-10` — start watching (or press *Watch* on an item)\n"
+              "• `/watch` — what you watch\n"
+              "• `/watch rec-10 off` — stop"),
     "scrutiny": ("*/scrutiny* — set up (workspace admins)\n"
                  "• `/scrutiny setup cyp Children and Young People Scrutiny Committee` — bind this channel (a new name for an existing committee is asked first: *Rename* or *Keep the name*)\n"
                  "• `/scrutiny role \"Chairman of the ESCB\" @alice` — who holds a role (the last holder is kept in history)\n"
@@ -318,9 +329,11 @@ HELP = {
                 "• `/meeting new 3 June 2026 10:00` — schedule one (`next Tuesday 2pm` works too; two hours long); a time already past records a meeting held, to write it up\n"
                 "• `/meeting decision the Cabinet Member report back in September` — numbered (1), (2), … as “Resolved – That …”\n"
                 "• `/meeting action Report foster carer numbers owner \"Cabinet Member\" due 30 September` — creates `act-N` (or `owner @alice`)\n"
+                "• `/meeting agenda` — items due for report (carried forward and new), changes since the last meeting, overdue; **Post to channel**\n"
                 "• `/meeting close` — mark it held, post its digest here and DM each owner their new or changed items\n"
                 "• `/meeting move 10 June 2026 14:00` · `/meeting cancel` — the meeting `/meeting` shows (a cancelled one never gets a digest)\n"
                 "• `/meeting decision 3 correct <text>` · `/meeting decision 3 withdraw` — the old text stays in the history; withdrawn ones keep their number\n"
+                "• `/meeting updates` — who has sent the update asked of owners before the meeting and who has not, with *Chase everyone outstanding*\n"
                 "If nobody closes a meeting, its digest goes on its own a while after it ends."),
     "indicator": ("*/indicator* — this channel's committee's performance indicators (the chair, officers and admins make changes)\n"
                   "• `/indicator` — every indicator: latest figure, target, RAG (green meets the target, amber misses it by no more than 10%, red otherwise) and direction of travel (↑/↓, better or worse than the period before)\n"

@@ -264,8 +264,13 @@ def sent_view(letter: Letter, committee: Committee) -> dict:
     dms = [r for r in letter.recipients if r.kind != "channel" and r.user_id]
     text = (f":white_check_mark: The decision letter of *{people_text(committee.name)}* is on its way: "
             f"a post in the committee channel and {plural(len(dms), 'direct message')}.")
-    if by_email:
-        text += "\nSend it by email to: " + ", ".join(people_text(contact_label(r)) for r in by_email) + "."
+    emailed = [r for r in by_email if r.outbox_key]
+    if emailed:
+        text += ("\nEmailed, each with a link to acknowledge receipt: "
+                 + ", ".join(people_text(contact_label(r)) for r in emailed) + ".")
+    if len(emailed) < len(by_email):
+        text += "\nSend it by email to: " + ", ".join(
+            people_text(contact_label(r)) for r in by_email if not r.outbox_key) + "."
     text += "\n`/letter status` shows who has received and acknowledged it."
     return {"type": "modal", "callback_id": "letter_sent", "title": {"type": "plain_text", "text": "Decision letter"},
             "close": {"type": "plain_text", "text": "Done"},
@@ -333,6 +338,8 @@ def status_message(committee: CommitteeRow, letter: Letter | None, meeting: Meet
     contacts = [r for r in letter.recipients if r.kind == "contact"]
     in_slack = [r for r in contacts if r.user_id]
     acked = [r for r in in_slack if r.acknowledged_at]
+    emailed = [r for r in contacts if not r.user_id and r.outbox_key]
+    by_hand = len(contacts) - len(in_slack) - len(emailed)
     heading = f"Decision letter after {meeting_phrase(meeting, tz)} — {committee.name}"
     lines = []
     for r in letter.recipients:
@@ -342,7 +349,15 @@ def status_message(committee: CommitteeRow, letter: Letter | None, meeting: Meet
             who = f"Committee officer · {'<@' + r.user_id + '>' if r.user_id else people_text(contact_label(r))}"
         else:
             who = f"{people_text(r.agency or 'Partner agency')} · {'<@' + r.user_id + '>' if r.user_id else people_text(contact_label(r))}"
-        if r.kind != "channel" and not r.user_id:
+        if r.kind != "channel" and not r.user_id and r.outbox_key:   # emailed, with an acknowledgement link
+            if r.delivery_error:
+                state = f"*email refused*: {people_text(clip(r.delivery_error, 200))}"
+            else:
+                state = f"emailed {local_time(r.delivered_at, tz)}" if r.delivered_at else "_email queued, not sent yet_"
+                if r.kind == "contact":
+                    state += (f" · acknowledged {local_time(r.acknowledged_at, tz)}" if r.acknowledged_at
+                              else " · _not acknowledged yet_")
+        elif r.kind != "channel" and not r.user_id:
             state = "*send by email*"
         else:
             state = f"delivered {local_time(r.delivered_at, tz)}" if r.delivered_at else "_queued, not delivered yet_"
@@ -354,7 +369,10 @@ def status_message(committee: CommitteeRow, letter: Letter | None, meeting: Meet
         Section(f"*{people_text(heading)}*"),
         Context(f"Sent by <@{letter.sent_by}> on {local_time(letter.sent_at, tz)} · "
                 f"{len(acked)} of {len(in_slack)} contacts in Slack acknowledged"
-                + (f" · {len(contacts) - len(in_slack)} to send by email" if len(contacts) > len(in_slack) else "")))
+                + (f" · {sum(1 for r in emailed if r.acknowledged_at)} of {len(emailed)} emailed acknowledged"
+                   + (f", {sum(1 for r in emailed if r.delivery_error)} refused"
+                      if any(r.delivery_error for r in emailed) else "") if emailed else "")
+                + (f" · {by_hand} to send by email" if by_hand else "")))
     for start in range(0, len(lines), 20):
         msg.add(Section("\n".join(lines[start:start + 20])))
     return msg
@@ -365,13 +383,16 @@ def chase_message(letter: Letter, committee: Committee, missing: list[LetterReci
     sent = local_time(letter.sent_at, tz)
     heading = (f"{len(missing)} partner contact{'s have' if len(missing) != 1 else ' has'} not acknowledged "
                f"the decision letter of {committee.name} sent {sent}")
-    lines = [f"• {people_text(r.agency or 'Partner agency')}: <@{r.user_id}>"
+    lines = [f"• {people_text(r.agency or 'Partner agency')}: "
+             + (f"<@{r.user_id}>" if r.user_id else f"{people_text(contact_label(r))}, by email (reminded)")
              + (f" (delivered {local_time(r.delivered_at, tz)})" if r.delivered_at else " (_not delivered yet_)")
              for r in missing]
     msg = Message(heading).add(Section(f"*{people_text(heading)}*\n" + "\n".join(lines[:40])))
     if email_only:
-        msg.add(Section("Sent by email, so not acknowledged in Slack:\n" + "\n".join(
-            f"• {people_text(r.agency or 'Committee officer')}: {people_text(contact_label(r))}" for r in email_only[:20])))
+        msg.add(Section("To send by email, so not acknowledged in Slack:\n" + "\n".join(
+            f"• {people_text(r.agency or 'Committee officer')}: {people_text(contact_label(r))}"
+            + (f" — *email refused*: {people_text(clip(r.delivery_error, 120))}" if r.delivery_error else "")
+            for r in email_only[:20])))
     where = f" in <#{committee.channel_id}>" if committee.channel_id else ""
     msg.add(Context(f"`/letter status`{where} shows the full record of who received and acknowledged it."))
     return msg.payload()

@@ -107,3 +107,24 @@ class CommitteeRename(Meta):
     old_name: str
     new_name: str
     channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class GiveUpdate(Meta):
+    """"Give update" on an update request (or a returned update): which item, which request, and
+    the returned update to prefill the form from."""
+    item_id: int
+    request_id: int | None = None
+    returned_id: int | None = None
+
+
+@dataclass(frozen=True)
+class UpdateReview(Meta):
+    """Accept / Return on an officer's DM, and the return-reason modal: which submitted update."""
+    position_id: int
+
+
+@dataclass(frozen=True)
+class ChaseUpdates(Meta):
+    """"Chase everyone outstanding" under `/meeting updates`: which meeting."""
+    meeting_id: int

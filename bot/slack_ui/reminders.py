@@ -75,7 +75,7 @@ def snoozed(item: Item, until: date, today: date, *, already: bool) -> Message:
 
 
 def officer_summary(committee: CommitteeRow, overdue_items: list[ItemRow], soon: list[ItemRow], today: date,
-                    week_label: str, soon_days: int) -> Message:
+                    week_label: str, soon_days: int, *, escalated: list[ItemRow] = ()) -> Message:
     """The Monday summary to each of a committee's officers. week_label (an ISO week) only keys
     the reminder; people see the week as the date of its Monday ("week of 1 June 2026")."""
     week = dates.long_date(today - timedelta(days=today.weekday()))
@@ -84,6 +84,7 @@ def officer_summary(committee: CommitteeRow, overdue_items: list[ItemRow], soon:
     msg = Message(summary).add(Header(clip(f"Weekly summary — {committee.name}", 150)),
                                Context(f"Week of {week}"))
     for title, rows, emoji, more in (
+            ("Escalated this week", list(escalated), ":rotating_light:", "`/actions overdue`"),
             ("Overdue", overdue_items, ":red_circle:", "`/actions overdue`"),
             (f"Due in the next {soon_days} days", soon, ":large_orange_circle:",
              f"`/actions due in the next {soon_days} days`")):
