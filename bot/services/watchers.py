@@ -88,10 +88,11 @@ async def notify(session: AsyncSession, ctx: Ctx, item_id: int, changes: list) -
     told = [c for c in changes if c.field in NOTIFIED_FIELDS]
     if not told or _renderer is None:
         return 0
-    users = list(dict.fromkeys(await session.scalars(
+    # Sorted here rather than by the query: ORDER BY id would walk the primary key instead of
+    # looking the item up in ix_watcher_item.
+    users = sorted(set(await session.scalars(
         select(Watcher.user_id).where(Watcher.item_id == item_id, Watcher.team_id == ctx.team_id,
-                                      Watcher.ended_at.is_(None), Watcher.user_id != ctx.user_id)
-        .order_by(Watcher.id))))
+                                      Watcher.ended_at.is_(None), Watcher.user_id != ctx.user_id))))
     if not users:
         return 0
     rows, _ = await reads.in_session(session, reads.item_rows, [reads.items.c.id == item_id])
