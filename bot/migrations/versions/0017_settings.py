@@ -1,0 +1,21 @@
+"""settings per workspace and per committee
+
+(placeholder: no change yet)
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-11-30 02:10:00.000000
+"""
+
+revision = '0017'
+down_revision = '0016'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,21 @@
+"""indicator owners reminded when a period closes
+
+(placeholder: no change yet)
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-11-30 02:10:00.000000
+"""
+
+revision = '0019'
+down_revision = '0018'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
