@@ -15,6 +15,7 @@ from datetime import date
 from bot.core.status import status_from_paper
 
 from .cleaning import parse_when, split_owners, squeeze
+from .model import ImportedItem
 
 _WORD = r"(?:Recommendation|Rec|Action|Item|Ref|No)\.?\s*"
 # The shapes of a reference, most specific first. Each group is the number as kept.
@@ -127,6 +128,27 @@ def line_number(line: str) -> tuple[str, str] | None:
     return squeeze(number), line[m.end():]
 
 
+_PERCENT_DONE = re.compile(r"\b(\d{1,3})\s*%\s*(?:complete|completed|done|implemented|delivered)\b", re.I)
+# An audit tracker's reference quoted in prose or a bullet: "21 BCFU 07" (year, audit, number),
+# "IA 23/24-05".
+TRACKER_REF = re.compile(r"(?P<ref>(?:19|2\d)\s[A-Z]{2,6}\s\d{2,3}|[A-Z]{2,6}\s?\d{2}/\d{2}[-/]\d{1,3})(?![\w/])")
+_REF_BULLET = re.compile(rf"^\s*(?:[o\u00b7\u2022\u25aa\u25cf*\-\u2013]\s+)?{TRACKER_REF.pattern}\s*[:\u2013\u2014-]?\s+(?P<rest>\S.*)$")
+
+
+def tracker_ref_items(lines: list[str]) -> list[ImportedItem]:
+    """Items a paper names by their tracker reference, one per line: "o 21 BCFU 07 was now 90%
+    completed". The recommendation's own text is not printed; what is said of it is the text."""
+    items = []
+    for line in lines:
+        m = _REF_BULLET.match(line)
+        if m:
+            rest = m.group("rest").strip()
+            items.append(ImportedItem(number=m.group("ref"), text=rest, status=read_status(rest),
+                                      flags=["only the tracker reference is printed; the text is "
+                                             "what the paper says of it"]))
+    return items
+
+
 def read_status(text: str | None) -> str | None:
     """Our status for a status cell as a tracker prints it ("2 On Track",
     "Complete – proposed for closure", "Amber", "e.g. Paused"), or None."""
@@ -134,6 +156,9 @@ def read_status(text: str | None) -> str | None:
         return None
     t = squeeze(text)
     t = re.sub(r"^(?:e\.g\.|status)\s*:?\s*", "", t, flags=re.I)
+    if pct := _PERCENT_DONE.search(t):
+        # "was now 90% completed": under way until it is all done.
+        return "implemented" if int(pct.group(1)) >= 100 else "in progress"
     for candidate in (t, *_STATUS_SPLIT.split(t)):
         if not candidate:
             continue

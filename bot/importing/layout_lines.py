@@ -341,6 +341,16 @@ _QUOTED = re.compile(r"^[\u2018\u201c'\"](?P<quote>.{10,}?)[\u2019\u201d'\"](?=\
 # the start of an action, taken as its owner when the paper has no owner of its own.
 _ACTOR = re.compile(r"^(?P<who>[A-Z][\w&'\u2019-]*(?:\s+(?:of|and|for|&|the|[A-Z][\w&'\u2019-]*)){0,5})"
                     r"\s+to\s+(?!be\b)[a-z]{3,}\b")
+# "The Mental Health Action Group had not yet …", "Skills and Enterprise Partnership (SEP) had
+# set …": a body named as the subject of a position is whose item it is. Only names ending in a
+# word for a body (group, board, team …) count, so "Performance relating to X was …" does not.
+_BODY = (r"Group|Partnership|Board|Services?|Team|Committee|Panel|Trust|Cabinet|Council|Authority|"
+         r"Directorate|Department|Forum|Executive|Unit|Agency|Network|Office|Commissioners?|"
+         r"Alliance|Collaborative|Steering Group")
+_SUBJECT = re.compile(
+    r"^(?:The\s+)?(?P<who>[A-Z][\w&'\u2019-]*(?:\s+(?:of|and|for|&|[A-Z][\w&'\u2019-]*)){0,6}?\s+"
+    rf"(?:{_BODY}))(?:\s*\([A-Z][A-Za-z&]{{1,7}}\))?\s+"
+    r"(?:had|has|have|was|were|is|are|will|would|should|must|could|agreed|reported|confirmed)\b")
 _NOT_ACTORS = {"a", "an", "the", "this", "that", "these", "those", "we", "it", "there", "any",
                "all", "each", "our", "its", "their", "in", "on", "to", "for", "and", "as", "if"}
 _CLOSING_STATUS = re.compile(r"(?:^|[.;]\s+)(?P<words>(?:action|item|recommendation)\s+"
@@ -349,7 +359,9 @@ _CLOSING_STATUS = re.compile(r"(?:^|[.;]\s+)(?P<words>(?:action|item|recommendat
 
 
 def actor_owner(text: str) -> str | None:
-    m = _ACTOR.match(text or "")
+    """The owner an action or a position names itself: "Director of X to liaise …" or
+    "The X Group had not yet …"."""
+    m = _ACTOR.match(text or "") or _SUBJECT.match(text or "")
     if not m:
         return None
     who = m.group("who")

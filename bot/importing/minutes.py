@@ -21,7 +21,7 @@ import re
 from datetime import date
 
 from .cleaning import ends_sentence, squeeze
-from .common import LINE_START, find_due_in_prose, find_paper_date, key, line_number, owners_from
+from .common import LINE_START, find_due_in_prose, find_paper_date, key, line_number, owners_from, tracker_ref_items
 from .model import ImportedItem, ParsedPaper
 
 _TRIGGER = re.compile(
@@ -34,6 +34,12 @@ _INLINE_PARTS = re.compile(r"(?:^|\s)\((\d{1,2}|[a-z]|[ivx]{1,4})\)\s+")
 # number is only read so when "That"/"To" follows and the parts go 1, 2, 3 …, so a
 # minute heading ("35 Business Rates Relief") or a wrapped "2 May" is not one.
 _BARE_PART = re.compile(r"^\s*(?P<n>\d{1,2})\s+(?P<rest>(?:That|THAT|To|TO)\b.*)$")
+# "RECOMMENDED TO CABINET:" / "Recommendations to Council –": the committee refers numbered
+# recommendations to another body, which owns them (status "referred"). A heading, not prose:
+# the words are capitals or end with a colon or dash.
+_REFERRAL = re.compile(
+    r"^\s*(?P<head>RECOMMEND(?:ED|ATIONS?)|Recommend(?:ed|ations?))\s+(?i:to)\s+(?:(?i:the)\s+)?"
+    r"(?P<to>[A-Za-z][\w&',\- ]{1,60}?)\s*(?P<mark>[:\u2013\u2014-]|$)\s*(?P<rest>.*)$")
 _ACTION = re.compile(r"\s*\(?\b(?:Action|Lead|Owner)s?\s*(?:by)?\s*:\s*(?P<who>[^()]+?)\)?\s*\.?\s*$")
 
 
@@ -41,8 +47,17 @@ def parse_minutes(text: str, today: date) -> ParsedPaper | None:
     lines = text.split("\n")
     paper_date = find_paper_date(lines, today)
     blocks: list[list[tuple[str | None, str]]] = []   # each resolution's (number or None, text)
+    referred_to: list[str | None] = []   # per block: the body it is referred to, if any
     i = 0
     while i < len(lines):
+        if (body := _referral(lines[i])) is not None:
+            rest = _REFERRAL.match(lines[i]).group("rest").strip()
+            parts, i = _block(rest, lines, i + 1, False)
+            parts = [(n, b.strip()) for n, b in parts if b.strip()]
+            if parts:
+                blocks.append(parts)
+                referred_to.append(body)
+            continue
         m = _TRIGGER.match(lines[i])
         if not m or not _is_trigger(m):
             i += 1
@@ -57,10 +72,19 @@ def parse_minutes(text: str, today: date) -> ParsedPaper | None:
             continue  # the same resolution printed twice (decision and minutes panels)
         if parts:
             blocks.append(parts)
+            referred_to.append(None)
     if not blocks:
         return None
-    items: list[ImportedItem] = []
     problems: list[str] = []
+    if any(to and all(n for n, _ in parts) for to, parts in zip(referred_to, blocks)):
+        # A referral paper: its items are the numbered recommendations; the committee's
+        # own unnumbered resolution ("RESOLVED: That the Committee noted …") is not one.
+        kept = [(to, parts) for to, parts in zip(referred_to, blocks) if to or all(n for n, _ in parts)]
+        if len(kept) < len(blocks):
+            problems.append("The committee's own unnumbered resolution was left out: only the "
+                            "numbered recommendations were read")
+        referred_to, blocks = [to for to, _ in kept], [parts for _, parts in kept]
+    items: list[ImportedItem] = []
     block_of: dict[str, int] = {}   # number -> the resolution it was first used in
     counter = 0
     for b, parts in enumerate(blocks):
@@ -77,12 +101,35 @@ def parse_minutes(text: str, today: date) -> ParsedPaper | None:
             if (a := _ACTION.search(body)) and "\n" not in a.group("who"):
                 owners = owners_from(a.group("who"))
                 body = body[:a.start()].rstrip()
-            items.append(ImportedItem(number=number, text=body, owners=owners,
-                                      due=find_due_in_prose(body, paper_date, today)))
+            to = referred_to[b]
+            items.append(ImportedItem(number=number, text=body, owners=owners or ([to] if to else []),
+                                      due=find_due_in_prose(body, paper_date, today),
+                                      status="referred" if to else None))
     if not items:
         return None
     problems += [f"Decision {i.number}: no owner found" for i in items if not i.owners]
-    return ParsedPaper(items=items, paper_date=paper_date, problems=problems, kind="decisions")
+    # Recommendations the minutes name by their tracker reference ("o 21 BCFU 07 was now 90%
+    # completed") come first, as printed before the resolution.
+    taken = {i.number for i in items}
+    items = [i for i in tracker_ref_items(lines) if i.number not in taken] + items
+    kind = "recommendations" if all(referred_to) else "decisions"
+    return ParsedPaper(items=items, paper_date=paper_date, problems=problems, kind=kind)
+
+
+def _referral(line: str) -> str | None:
+    """The body a "RECOMMENDED TO CABINET:" heading refers its recommendations to."""
+    m = _REFERRAL.match(line)
+    if not m:
+        return None
+    heading = line[:m.start("rest")].strip()
+    if not (m.group("head").isupper() or m.group("mark")):
+        return None
+    if m.group("rest") and not heading.isupper() and m.group("mark") == "":
+        return None
+    to = m.group("to").strip(" ,-")
+    if len(to.split()) > 6 or re.search(r"(?i)\b(?:that|be|is|are|was)\b", to):
+        return None   # prose: "recommended to the Cabinet that it be …"
+    return to.title() if to.isupper() else to
 
 
 def _same(a: list[tuple[str | None, str]], b: list[tuple[str | None, str]]) -> bool:
