@@ -61,6 +61,10 @@ def heading_role(cell: str) -> tuple[str | None, float]:
     k = key(cell)
     if not k or len(k) > 80:
         return None, 0.0
+    first = re.split(r"\s*/\s*", squeeze(cell), maxsplit=1)
+    if len(first) == 2 and (column_role(first[0]) == "text" or re.fullmatch(
+            r"(?:agreed\s+)?(?:recommendations?|actions?)", key(first[0]))):
+        return "text", 0.8   # "Action / Progress": the action comes first, its progress under it
     for pattern, found in _HEADING_WORDS:
         if re.search(pattern, k):
             return found, 0.8

@@ -19,22 +19,31 @@ holds: a date goes to the next date column, a status word to the status column,
 a job title or initials to the owner column; anything else continues the cell it
 follows (a wrapped line) or, after the short cells, starts the position text.
 The rows are then read as any table (grid.rows_to_paper).
+
+Some logs print no number at all (an NHS board's action log: Meeting, Item, Action /
+Progress, Outcome). Their rows are found by the shape of the cells instead: a short
+title in capitals ("Volunteering Strategy") starts a row, the sentence after it is the
+action, and whatever follows (a date cell such as "Board 06/10/09", "Completed as …",
+a note) is its outcome. Rows are numbered 1, 2, 3 … in the order printed and flagged so.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .classify import _is_date, _is_owner, _is_status, heading_role
 from .cleaning import squeeze
-from .common import END_MATTER, MONTH_HEADING, PAGE_LINE, clean_ref
+from .common import END_MATTER, MONTH_HEADING, PAGE_LINE, clean_ref, read_status
 from .grid import rows_to_paper
-from .model import ParsedPaper
+from .layout_lines import actor_owner
+from .model import ImportedItem, ParsedPaper
 
 
 def _is_date_only(line: str) -> bool:
     return _is_date(line) and not _is_status(line)   # "Ongoing" is a status, when there is one
 
 
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b")
 _JUDGE = {"due": _is_date_only, "new_due": _is_date_only, "status": _is_status, "rag": _is_status,
           "owners": _is_owner}
 
@@ -63,6 +72,8 @@ def parse_cell_lines(text: str, today: date) -> ParsedPaper | None:
     if not found:
         return None
     start, names, roles = found
+    if not any(clean_ref(line) is not None and len(line) <= 16 for line in lines[start:]):
+        return _unnumbered(lines[start:], names, today)
     number_col = roles.index("number")
     text_col = roles.index("text")
     rows: list[list[str]] = [list(names)]
@@ -107,3 +118,72 @@ def parse_cell_lines(text: str, today: date) -> ParsedPaper | None:
     if len(rows) < 2:
         return None
     return rows_to_paper(rows, today, wrapped=True)
+
+
+_SMALL = {"of", "and", "the", "to", "for", "in", "on", "at", "a", "an", "&", "-", "\u2013", "with", "by"}
+_ENDS = (".", "!", "?", ";")
+
+
+def _title_line(line: str) -> bool:
+    """ "Mental Health of Children and", "Road Risk": a short line of capitalised words."""
+    words = line.split()
+    if not words or len(words) > 7 or line.endswith(_ENDS) or line.endswith(":"):
+        return False
+    big = [w for w in words if w.lower() not in _SMALL]
+    return bool(big) and all(w[:1].isupper() or w[:1] in "(&" or w[:1].isdigit() for w in big)
+
+
+def _date_cell(line: str) -> bool:
+    """ "Board 02/09/08", "CEs Report 11/08/09", "Board 07/04/09 – deferred"."""
+    return len(line.split()) <= 6 and (_is_date(line) or bool(_NUMERIC_DATE.search(line)))
+
+
+def _unnumbered(lines: list[str], names: list[str], today: date) -> ParsedPaper | None:
+    rows: list[dict] = []
+    cur: dict | None = None
+    cell: list[str] | None = None    # the cell the last line went to
+    mode = ""
+    for line in lines:
+        if not line or line in names or PAGE_LINE.match(line):
+            continue
+        if END_MATTER.match(line):
+            break
+        if cell is not None and not cell[-1].endswith(_ENDS) and not _date_cell(line) and (
+                mode != "title" or _title_line(line)):
+            cell.append(line)            # a wrapped line of the cell it follows
+            continue
+        if _date_cell(line):
+            if cur is not None:
+                cur["outcome"].append([line])
+            mode, cell = "after", None
+        elif _title_line(line) and not _is_status(line.split()[0]):
+            cur = {"title": [line], "text": [], "outcome": []}
+            rows.append(cur)
+            mode, cell = "title", cur["title"]
+        elif cur is None:
+            continue
+        elif mode == "title":
+            cur["text"] = [line]
+            mode, cell = "text", cur["text"]
+        else:
+            cur["outcome"].append([line])
+            mode, cell = "after", cur["outcome"][-1]
+    rows = [r for r in rows if r["text"]]
+    if len(rows) < 2:
+        return None
+    items = []
+    for n, row in enumerate(rows, 1):
+        text = squeeze(" ".join(row["text"]))
+        outcome = [squeeze(" ".join(c)) for c in row["outcome"]]
+        status = next((read_status(c) for c in outcome if not _date_cell(c) and _is_status(
+            " ".join(c.split()[:2]))), None)
+        owner = actor_owner(text)
+        items.append(ImportedItem(
+            number=str(n), text=text, owners=[owner] if owner else [], status=status,
+            position="\n".join(outcome) or None,
+            flags=[f"no number printed: row {n}, titled \"{squeeze(' '.join(row['title']))}\""]
+            + (["owner taken from the action's own words"] if owner else [])))
+    return ParsedPaper(items=items, paper_date=None,
+                       problems=["The table has no numbers: its rows were numbered 1, 2, 3 … "
+                                 "in the order printed"],
+                       confidence=0.6)
