@@ -13,6 +13,7 @@ no position column of its own (or that cell is empty).
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .classify import OVERRIDES, classify, heading_role
@@ -181,6 +182,12 @@ def _item(record: dict[str, list[str]], n: int, today: date, paper_date: date | 
             and len(position_text.split()) <= 5):
         # A "Progress" column holding only a rating ("2 On Track") is the status.
         status = read_status(position_text)
+    if status is None and not status_text and not rag_text and position_text:
+        # A response opening with its verdict: "Agreed. The checklist will be updated.",
+        # "Agreed in part; HR will review the process."
+        verdict = re.split(r"[.;:]", position_text, maxsplit=1)[0]
+        if len(verdict.split()) <= 4:
+            status = read_status(verdict)
     if status_text and status is None:
         problems.append(f"{label}: status '{status_text}' not recognised")
         flags.append(f"status '{status_text}' not recognised")

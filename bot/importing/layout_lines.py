@@ -255,6 +255,14 @@ def _with_qualifiers(tokens: list[str], k: int) -> int:
 _FIELD = re.compile(r"^\s*(?P<label>[A-Za-z][A-Za-z /'\u2019()&-]{1,40}?)\s*:\s*(?P<value>.*)$")
 _INLINE_STATUS = re.compile(r"^\s*Status\s*[:\u2013-]\s*(?P<status>.+?)\s+/\s+(?P<owners>\S.*)$",
                             re.I)
+# "Government response", "Cabinet response:", "Management response – Agreed": what the body
+# the recommendation was made to said of it, printed under the recommendation.
+_RESPONSE_HEAD = re.compile(
+    r"^\s*(?:(?:the\s+)?(?:government|cabinet|executive|management|council|officers?|trust|board|"
+    r"department|mayor|commissioner)(?:\u2019s|'s)?\s+)?response\s*(?:[:\u2013\u2014-]\s*(?P<value>.*))?$", re.I)
+_REFUSED = re.compile(r"\b(?:does not|do not|did not|cannot|can ?not)\s+(?:accept|agree)|\b(?:rejects?|rejected|"
+                      r"not accepted|not agreed|disagrees?|declines?)\b", re.I)
+_ACCEPTED = re.compile(r"\b(?:accepts?|accepted|agrees?|agreed)\b", re.I)
 _BRACKETED = re.compile(r"\((?P<response>[^()]{3,40})\)\s*\.?\s*$")
 _RECS_HEADING = re.compile(r"^[\s#*\-\d.]*\**\s*recommendations?\s*\**\s*:?\s*$", re.I)
 _SECTION = re.compile(r"^[\s#*]*(?:\d+(?:\.\d+)?\.?\s+)?[A-Z][A-Z &,'\u2019()/-]{3,}\**\s*$")
@@ -351,6 +359,9 @@ _SUBJECT = re.compile(
     r"^(?:The\s+)?(?P<who>[A-Z][\w&'\u2019-]*(?:\s+(?:of|and|for|&|[A-Z][\w&'\u2019-]*)){0,6}?\s+"
     rf"(?:{_BODY}))(?:\s*\([A-Z][A-Za-z&]{{1,7}}\))?\s+"
     r"(?:had|has|have|was|were|is|are|will|would|should|must|could|agreed|reported|confirmed)\b")
+_POST = re.compile(r"\b(?:Head|Director|Manager|Officer|Chief|Executive|Lead|Chair|Commissioner|Clerk|"
+                   r"Secretary|Coordinator|Co-ordinator|Adviser|Advisor|Leader|Mayor|Member|Group|Board|"
+                   r"Team|Panel|Partnership|Service|Department|Directorate)s?\b")
 _NOT_ACTORS = {"a", "an", "the", "this", "that", "these", "those", "we", "it", "there", "any",
                "all", "each", "our", "its", "their", "in", "on", "to", "for", "and", "as", "if"}
 _CLOSING_STATUS = re.compile(r"(?:^|[.;]\s+)(?P<words>(?:action|item|recommendation)\s+"
@@ -361,7 +372,13 @@ _CLOSING_STATUS = re.compile(r"(?:^|[.;]\s+)(?P<words>(?:action|item|recommendat
 def actor_owner(text: str) -> str | None:
     """The owner an action or a position names itself: "Director of X to liaise …" or
     "The X Group had not yet …"."""
-    m = _ACTOR.match(text or "") or _SUBJECT.match(text or "")
+    text = text or ""
+    m = _ACTOR.match(text) or _SUBJECT.match(text)
+    if (not m or m.group("who").startswith("The ")) and (the := re.match(r"The\s+", text)):
+        # "The Chief Executive to share …": after "The", only a post or a body.
+        m = _ACTOR.match(text[the.end():])
+        if m and not _POST.search(m.group("who")):
+            m = None
     if not m:
         return None
     who = m.group("who")
@@ -391,9 +408,17 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
     if cut:
         # The recommendation ends at its paragraph reference; what follows is a heading
         # (or blank), except labelled fields.
-        tail = [t for t in joined[cut.end():].split("\n")
-                if (m := _FIELD.match(t)) and column_role(m.group("label"))]
-        block = joined[:cut.start()].split("\n") + tail
+        after = joined[cut.end():].split("\n")
+        start = next((k for k, t in enumerate(after) if _RESPONSE_HEAD.match(t)), len(after))
+        tail = [t for t in after[:start] if (m := _FIELD.match(t)) and column_role(m.group("label"))]
+        block = joined[:cut.start()].split("\n") + tail + after[start:]
+    lines = [b for b in block if b.strip()]
+    title = None
+    if len(lines) >= 2 and _is_title(lines[0], lines[1]):
+        # "14/2023/P – Stop and search data" over the recommendation: a title, not its text.
+        title = squeeze(lines[0])
+        block = block[block.index(lines[0]) + 1:]
+        joined = "\n".join(block)
     quoted = _QUOTED.match(squeeze(joined)) if not cut else None
     if quoted and quoted.group("rest").strip():
         # 'The action as agreed.' followed by what has been done about it.
@@ -403,8 +428,19 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
     comments: list[str] = []
     response = None
     in_text = True
+    answer: list[str] | None = None   # the lines under a "Government response" heading
     for line in block:
         s = line.strip()
+        if (head := _RESPONSE_HEAD.match(s)) and text_lines:
+            answer = fields.setdefault("position", [])
+            if head.group("value"):
+                answer.append(head.group("value"))
+            in_text = False
+            continue
+        if answer is not None:
+            if s:
+                answer.append(s)
+            continue
         if m := _INLINE_STATUS.match(s):
             fields.setdefault("status", []).append(m.group("status"))
             fields.setdefault("owners", []).append(m.group("owners"))
@@ -430,6 +466,12 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
     text = "\n".join(p for p in paras if p)
     owners = [o for value in fields.get("owners", []) for o in owners_from(value)]
     status_text = "; ".join(fields.get("status", []) or fields.get("rag", [])) or response
+    answered = None
+    if answer and not status_text:
+        # "The Government does not accept this recommendation." / "… accepts this recommendation."
+        first = re.split(r"(?<=[.;])\s", " ".join(answer), maxsplit=1)[0]
+        answered = ("not accepted" if _REFUSED.search(first) else
+                    "in progress" if _ACCEPTED.search(first) else None)
     due = None
     for role in ("new_due", "due"):
         for value in fields.get(role, []):
@@ -446,12 +488,29 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
     if status_text:
         # The status as written is kept as the position text (before any comments).
         position = "\n".join(filter(None, [status_text, position]))
-    flags = []
+    flags = [f"titled \u201c{title}\u201d in the paper (the title is not part of the text)"] if title else []
     if not owners and not fields.get("owners") and (actor := actor_owner(text)):
         owners = [actor]
         flags.append("owner taken from the action's own words")
     return ImportedItem(number=number, text=text, owners=owners, due=due,
-                        status=read_status(status_text), position=position, flags=flags)
+                        status=read_status(status_text) or answered, position=position, flags=flags)
+
+
+_NOT_TITLE = re.compile(r"(?i)\b(?:that|which|who|we|is|are|be|been|was|were|would|should|will|must|"
+                        r"to|has|have|had|can|could|may|this|these|there)\b")
+_TITLE_END = {"of", "and", "the", "a", "an", "to", "for", "in", "on", "at", "with", "by", "or", "its",
+              "their", "our", "from", "as"}
+
+
+def _is_title(first: str, second: str) -> bool:
+    """A short heading line over the recommendation ("Taxi licensing"), not the first line of a
+    wrapped sentence ("We concur with the conclusions of the")."""
+    words = first.split()
+    return (len(words) <= 6 and not first.rstrip().endswith((".", ",", ";", ":", "-", "\u2013"))
+            and words[0][:1].isupper() and words[0].lower() not in ("the", "a", "an", "it")
+            and words[-1].lower() not in _TITLE_END and second.strip()[:1].isupper()
+            and not _FIELD.match(first) and not _RESPONSE_HEAD.match(second)
+            and len(second.split()) >= 5 and not _NOT_TITLE.search(first))
 
 
 def _quoted_item(number: str, quote: str, rest: str, paper_date, today) -> ImportedItem:

@@ -31,6 +31,47 @@ def _finish(rows, preamble: list[str], today: date) -> ParsedPaper | None:
     return rows_to_paper(rows, today, paper_date=paper_date, wrapped=True)
 
 
+# -- rows with their cells on one line: tab- or "|"-separated ------------------
+
+_DELIMS = ("\t", "|")
+
+
+def _split_row(line: str, delim: str) -> list[str] | None:
+    stripped = line.strip()
+    if delim == "|":
+        if re.fullmatch(r"[|:\-\s+]+", stripped):
+            return None   # a markdown rule: |---|---|
+        stripped = stripped.strip("|")
+    cells = [c.strip() for c in (stripped.split(delim) if delim == "|" else line.rstrip("\n").split("\t"))]
+    return cells if len(cells) >= 3 else None
+
+
+def parse_delimited(text: str, today: date) -> ParsedPaper | None:
+    """A table typed or pasted with each row on a line and its cells separated by tabs or
+    "|" (with or without the outer bars, empty cells kept). A line without the separator
+    inside the table continues the last cell of the row above (a wrapped cell)."""
+    lines = text.split("\n")
+    for delim in _DELIMS:
+        marked = [i for i, line in enumerate(lines) if _split_row(line, delim)]
+        if len(marked) < 3:
+            continue
+        first, last = marked[0], marked[-1]
+        rows: list[list[str]] = []
+        for line in lines[first:last + 1]:
+            cells = _split_row(line, delim)
+            if cells is not None:
+                rows.append(cells)
+            elif line.strip() and rows and not re.fullmatch(r"[|:\-\s+]+", line.strip()):
+                row = rows[-1]
+                k = max((i for i, c in enumerate(row) if c), default=len(row) - 1)
+                row[k] = f"{row[k]}\n{line.strip()}" if row[k] else line.strip()
+        paper = rows_to_paper(rows, today, paper_date=find_paper_date(lines[:first + 1], today),
+                              wrapped=True)
+        if paper is not None and paper.items:
+            return paper
+    return None
+
+
 # -- cells ending in "|" ------------------------------------------------------
 
 def parse_pipe(text: str, today: date) -> ParsedPaper | None:
