@@ -48,6 +48,7 @@ _HEADING_WORDS = (
     (r"\b(?:status|outcome|accepted|rejected|agreed\?)", "status"),
     (r"\b(?:progress|update|comment|position|response|commentary|notes?)\b", "position"),
     (r"\b(?:recommendation|action|description|finding|decision|resolution|issue|task)", "text"),
+    (r"^date$|\bexec(?:utive)? date\b|\b(?:origin|originating)\b", "ignore"),
     (r"\b(?:committee|meeting|date raised|date agreed|minute|source|theme|category|area|"
      r"priority|directorate|service)\b", "ignore"),
 )

@@ -35,7 +35,7 @@ NUMBER_CELL = re.compile(
 # "2 weeks later" is not item 2; coded references (R1, SC7) may be followed by
 # a space, a dash or a colon.
 LINE_START = re.compile(
-    r"^\s*(?:(?P<word>Recommendation|Rec\.?|Action)\s+(?P<w>[A-Z]{0,4}\d{1,3}(?:[.-]\d{1,3})*[a-z]?)"
+    r"^\s*(?:(?P<word>Recommendation|Rec\.?|Action|Minute|Min\.?)\s+(?P<w>[A-Z]{0,4}\d{1,3}(?:[.-]\d{1,3})*[a-z]?)"
     r"\b\s*[.:)\u2013\u2014-]?"
     r"|\((?P<br>\d{1,3}[a-z]?|[a-z]|[ivx]{1,4})\)"
     r"|(?P<code>[A-Z]{1,4}\s?\(\d{2}/\d{2}\)\s?\d{1,3}|[A-Z]{1,4}\s?\d{1,3}/\d{1,3}(?:\([a-z0-9]{1,3}\))?"

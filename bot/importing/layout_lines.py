@@ -344,7 +344,10 @@ def _nested_roman(number: str, first: str, last: str) -> bool:
 # ends the recommendation; a heading may follow it before the next one.
 _PARA_REF = re.compile(r"\s*\(\s*(?:see\s+)?(?:paragraphs?|paras?\.?)\s+[\d.,\s\u2013-]+(?:and\s+[\d.]+)?\)\s*\.?",
                        re.I)
-_QUOTED = re.compile(r"^[\u2018\u201c'\"](?P<quote>.{10,}?)[\u2019\u201d'\"](?=\s|$)\s*(?P<rest>.*)$", re.S)
+# 'The action as agreed.' then what was done; a short title may come first ("Bereavement
+# Services Update \u201ca briefing note would be provided …\u201d \u2013 an email was sent …").
+_QUOTED = re.compile(r"^(?:[^\u2018\u201c'\"\n]{1,60}?\s+)?[\u2018\u201c'\"](?P<quote>.{10,}?)[\u2019\u201d'\"](?=[\s,;.]|$)"
+                     r"[\s,;.]*(?:[\u2013\u2014-]\s*)?(?P<rest>.*)$", re.S)
 # "Officials to prepare …", "Director of Community Care to liaise …": the actor named at
 # the start of an action, taken as its owner when the paper has no owner of its own.
 _ACTOR = re.compile(r"^(?P<who>[A-Z][\w&'\u2019-]*(?:\s+(?:of|and|for|&|the|[A-Z][\w&'\u2019-]*)){0,5})"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from .classify import heading_role
 from .cleaning import squeeze
 from .columns import column_role
 from .common import END_MATTER, MONTH_HEADING, PAGE_LINE, clean_ref, find_paper_date
@@ -173,16 +174,24 @@ def parse_blank_cells(text: str, today: date) -> ParsedPaper | None:
             paragraphs.append((start, " ".join(current)))
             current = []
     # The header: the longest run of paragraphs that are all column names.
+    # Headings we don't know ("Origin", "Exec Date") may sit among those we do, when they
+    # are short and most of the run is known.
     best = None
     i = 0
     while i < len(paragraphs):
         j = i
-        while j < len(paragraphs) and len(paragraphs[j][1]) < 40 and column_role(paragraphs[j][1]):
+        while j < len(paragraphs) and len(paragraphs[j][1]) < 40 and (
+                _known_heading(paragraphs[j][1]) or _unknown_heading(paragraphs[j][1])):
             j += 1
-        if j - i >= 3 and (best is None or j - i > best[1] - best[0]):
-            roles = {column_role(p) for _, p in paragraphs[i:j]}
-            if "text" in roles:
-                best = (i, j)
+        while j > i and not _known_heading(paragraphs[j - 1][1]):
+            j -= 1   # the run ends at a heading we know
+        while j - i > 3 and not column_role(paragraphs[i][1]) and (heading_role(paragraphs[i][1])[0] in [
+                heading_role(p)[0] for _, p in paragraphs[i + 1:j]] or not _known_heading(paragraphs[i][1])):
+            i += 1   # "Scrutiny Recommendation Tracker" over "… Recommendation …": the title
+        known = [heading_role(p)[0] if _known_heading(p) else None for _, p in paragraphs[i:j]]
+        if (sum(1 for r in known if r) >= 3 and sum(1 for r in known if r) * 2 > len(known)
+                and (best is None or j - i > best[1] - best[0]) and "text" in known):
+            best = (i, j)
         i = max(j, i + 1)
     if best is None:
         return None
@@ -195,6 +204,11 @@ def parse_blank_cells(text: str, today: date) -> ParsedPaper | None:
     row: list[str] = []
     for cell in cells:
         is_ref = clean_ref(cell) is not None
+        if _KEY.match(cell) and len(rows) > 1:
+            break   # "Key" to the table's colours and codes
+        if number_first and row and _BULLET_CELL.match(cell):
+            row[-1] = f"{row[-1]}\n{cell}"   # "· Action 1": a list inside the cell above
+            continue
         if number_first:
             if is_ref and (not row or len(row) >= max(2, width // 2)):
                 if row:
@@ -205,7 +219,7 @@ def parse_blank_cells(text: str, today: date) -> ParsedPaper | None:
                 if len(rows) > 1:
                     break  # past the table
                 continue
-            if len(row) >= width:
+            if len(row) >= width + 2 or len(row) >= width and (MONTH_HEADING.match(cell) or cell.isupper()):
                 rows.append(row)
                 row = []
                 if MONTH_HEADING.match(cell) or cell.isupper():
@@ -218,9 +232,40 @@ def parse_blank_cells(text: str, today: date) -> ParsedPaper | None:
                 rows.append(row)
                 row = []
     if row:
-        rows.append(row)
+        # The last row: paragraphs past its width are what follows the table (footnotes).
+        rows.append(row[:width] if number_first else row)
+    if number_first:
+        merge = next((k for k, h in enumerate(header) if heading_role(h)[0] == "position"),
+                     next(k for k, h in enumerate(header) if heading_role(h)[0] == "text"))
+        rows = [rows[0]] + [_fit(r, width, merge) for r in rows[1:]]
     preamble = lines[:paragraphs[h0][0]]
     return _finish(rows, preamble, today)
+
+
+_KEY = re.compile(r"^(?:Key|KEY)\s*:?$")
+_BULLET_CELL = re.compile(r"^\s*[\u00b7\u2022\u25aa\u25cf*\-\u2013o]\s+\S")
+
+
+def _known_heading(cell: str) -> bool:
+    return bool(column_role(cell) or heading_role(cell)[0] and len(cell.split()) <= 4
+                and not re.search(r"\d{4}", cell))
+
+
+def _unknown_heading(cell: str) -> bool:
+    """ "Origin", "Exec Date": a short capitalised heading we have no role for."""
+    words = cell.split()
+    return (1 <= len(words) <= 3 and cell[:1].isupper() and clean_ref(cell) is None
+            and not cell.rstrip().endswith((".", ":", ";")))
+
+
+def _fit(row: list[str], width: int, merge: int) -> list[str]:
+    """A row with more cells than headings (a cell of several paragraphs): the cells on
+    either side keep their columns and the extra paragraphs join the progress column."""
+    if len(row) <= width:
+        return row
+    after = width - merge - 1
+    middle = row[merge:len(row) - after]
+    return row[:merge] + ["\n".join(middle)] + row[len(row) - after:]
 
 
 # -- fixed-width columns --------------------------------------------------------
