@@ -278,16 +278,41 @@ def _chunks(line: str) -> list[tuple[int, str]]:
     return [(m.start(), m.group(0)) for m in _GAP.finditer(line.replace("\t", "    "))]
 
 
+def _role(heading: str) -> str | None:
+    return column_role(heading) or (heading_role(heading)[0] if len(heading.split()) <= 4 else None)
+
+
 def _header_line(line: str) -> list[tuple[int, str]] | None:
     chunks = _chunks(line)
     if len(chunks) < 3:
         return None
-    roles = [column_role(c) for _, c in chunks]
-    if sum(1 for r in roles if r) < 3 or "text" not in roles:
+    roles = [_role(c) for _, c in chunks]
+    known = sum(1 for r in roles if r)
+    if known < 3 or "text" not in roles:
         return None
-    if sum(1 for r in roles if r) < len(chunks) - 1:
-        return None
+    if known < len(chunks) - 1 and not (known * 3 >= len(chunks) * 2 and all(
+            _unknown_heading(c) for (_, c), r in zip(chunks, roles) if not r)):
+        return None   # "PAPER", "NEW" among NO, ACTION, LEAD, TARGET: allowed when few
     return chunks
+
+
+def _second_header_line(line: str, header: list[tuple[int, str]]) -> list[tuple[int, str]] | None:
+    """ "DATE   DATE   COMMENT" under "TARGET   NEW   STATUS/": a heading's second line, each
+    word under the heading it finishes."""
+    chunks = _chunks(line)
+    if not chunks or any(len(c.split()) > 2 or re.search(r"\d", c) or not c[:1].isupper()
+                         for _, c in chunks):
+        return None
+    merged = list(header)
+    for pos, c in chunks:
+        k = max((k for k, (p, _) in enumerate(header) if p <= pos + 3), default=None)
+        if k is None:
+            return None
+        end = header[k + 1][0] if k + 1 < len(header) else 10 ** 6
+        if pos >= end:
+            return None
+        merged[k] = (merged[k][0], f"{merged[k][1]} {c}")
+    return merged
 
 
 def parse_fixed_width(text: str, today: date) -> ParsedPaper | None:
@@ -296,9 +321,12 @@ def parse_fixed_width(text: str, today: date) -> ParsedPaper | None:
     if header_at is None:
         return None
     header = _header_line(lines[header_at])
+    if header_at + 1 < len(lines) and (two := _second_header_line(lines[header_at + 1], header)):
+        header = two
+        header_at += 1
     starts = [p for p, _ in header]
-    names = [c for _, c in header]
-    roles = [column_role(c) for c in names]
+    names = [re.sub(r"/\s+", "/ ", c) for _, c in header]
+    roles = [_role(c) for c in names]
     number_col = roles.index("number") if "number" in roles else None
     text_col = roles.index("text")
     rows: list[list[list[str]]] = []
