@@ -438,3 +438,22 @@ def test_labelled_real_papers_used_while_building(name):
         assert sorted(got.owners) in [sorted(o) for o in [exp["owners"], *exp.get("owners_alt", [])]]
         assert (got.due.isoformat() if got.due else None) in [exp["due"], *exp.get("due_alt", [])]
         assert got.status in [exp["status"], *exp.get("status_alt", [])]
+
+
+# --- minutes' smaller shapes ------------------------------------------------------
+
+def test_noted_over_the_words_noted_is_one_decision():
+    paper = parse_paper("Audit Committee, 3 March 2025\nThe Committee received the tracker.\nNOTED\n"
+                        "the progress report on outstanding audit actions.\n", today=date(2025, 3, 5))
+    assert [(i.number, i.text) for i in paper.items] == [
+        ("1", "the progress report on outstanding audit actions.")]
+
+
+def test_a_quotation_inside_a_resolution_is_part_of_its_text():
+    paper = parse_paper("Members considered the tracker.\n"
+                        "(a) that officers report any slippage on target dates; and\n"
+                        "(b) that the \u201chigh priority\u201d actions in Appendix 2 be noted; and\n"
+                        "(c) that the reporting process be agreed.\n", today=date(2025, 3, 5))
+    texts = {i.number: i.text for i in paper.items}
+    assert texts["b"] == "that the \u201chigh priority\u201d actions in Appendix 2 be noted"
+    assert not paper.items[1].position

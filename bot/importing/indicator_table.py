@@ -38,7 +38,7 @@ HEADINGS: dict[str, tuple[str, ...]] = {
     "polarity": ("polarity", "good is", "better", "direction", "good performance"),
 }
 # Headings naming the recommendations tracker's columns: such a table is not an indicator table.
-_NOT_OURS = ("recommendation", "action", "owner", "due", "status")
+_NOT_OURS = ("recommendation", "action", "due", "status")
 
 
 @dataclass

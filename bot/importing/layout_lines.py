@@ -347,7 +347,7 @@ _PARA_REF = re.compile(r"\s*\(\s*(?:see\s+)?(?:paragraphs?|paras?\.?)\s+[\d.,\s\
 # 'The action as agreed.' then what was done; a short title may come first ("Bereavement
 # Services Update \u201ca briefing note would be provided …\u201d \u2013 an email was sent …").
 _QUOTED = re.compile(r"^(?:[^\u2018\u201c'\"\n]{1,60}?\s+)?[\u2018\u201c'\"](?P<quote>.{10,}?)[\u2019\u201d'\"](?=[\s,;.]|$)"
-                     r"[\s,;.]*(?:[\u2013\u2014-]\s*)?(?P<rest>.*)$", re.S)
+                     r"[\s,;.]*(?P<dash>[\u2013\u2014-]\s*)?(?P<rest>.*)$", re.S)
 # "Officials to prepare …", "Director of Community Care to liaise …": the actor named at
 # the start of an action, taken as its owner when the paper has no owner of its own.
 _ACTOR = re.compile(r"^(?P<who>[A-Z][\w&'\u2019-]*(?:\s+(?:of|and|for|&|the|[A-Z][\w&'\u2019-]*)){0,5})"
@@ -423,6 +423,10 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
         block = block[block.index(lines[0]) + 1:]
         joined = "\n".join(block)
     quoted = _QUOTED.match(squeeze(joined)) if not cut else None
+    if quoted and quoted.start("quote") > 1 and not (
+            quoted.group("dash") and squeeze(joined)[:1].isupper()
+            and len(squeeze(joined)[:quoted.start("quote")].split()) <= 6):
+        quoted = None   # a quotation inside the sentence ("that the \u201cpriority one\u201d findings …")
     if quoted and quoted.group("rest").strip():
         # 'The action as agreed.' followed by what has been done about it.
         return _quoted_item(number, quoted.group("quote"), quoted.group("rest"), paper_date, today)
@@ -467,6 +471,8 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
     if len(paras) > 1 and all(not p for p in paras[1:]):
         paras = paras[:1]
     text = "\n".join(p for p in paras if p)
+    # "(a) that officers report …; and": the list's joining words are not the item's.
+    text = re.sub(r"\s*;\s*(?:and|or)?\s*$", "", text)
     owners = [o for value in fields.get("owners", []) for o in owners_from(value)]
     status_text = "; ".join(fields.get("status", []) or fields.get("rag", [])) or response
     answered = None

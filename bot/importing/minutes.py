@@ -26,7 +26,7 @@ from .model import ImportedItem, ParsedPaper
 
 _TRIGGER = re.compile(
     r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?(?P<word>RESOLVED|Resolved|AGREED|Agreed|DECIDED|Decided"
-    r"|RESOLVED\s+UNANIMOUSLY)\b(?:\s*(?:[:\u2013\u2014-]|\b(?i:that)\b)\s*)*(?P<rest>.*)$")
+    r"|RESOLVED\s+UNANIMOUSLY|NOTED)\b(?:\s*(?:[:\u2013\u2014-]|\b(?i:that)\b)\s*)*(?P<rest>.*)$")
 _THAT = re.compile(r"^(?:that|That|THAT)\b[\s:\u2013\u2014-]*")
 _BULLET = re.compile(r"^\s*[\u00b7\u2022\u25aa\u25cf*\-\u2013]\s+")
 _INLINE_PARTS = re.compile(r"(?:^|\s)\((\d{1,2}|[a-z]|[ivx]{1,4})\)\s+")
@@ -62,7 +62,8 @@ def parse_minutes(text: str, today: date) -> ParsedPaper | None:
         if not m or not _is_trigger(m):
             i += 1
             continue
-        stem_that = bool(re.search(r"(?i)\bthat\b", lines[i][:m.start("rest")]))
+        # "NOTED" over the words noted ("the tracking report …") stands for "That … be noted".
+        stem_that = bool(re.search(r"(?i)\bthat\b", lines[i][:m.start("rest")])) or m.group("word") == "NOTED"
         rest = m.group("rest").strip()
         i += 1
         parts, i = _block(rest, lines, i, stem_that)
