@@ -26,28 +26,27 @@ async def watch_command(ack, command, ctx, db):
     if len(ref.split()) > 1:
         raise UserError("Name one item: `/watch rec-10`, or `/watch rec-10 off` to stop.")
     item = await items.find(db, ctx, ref)
+    await ack(**ephemeral(await _set_watching(db, ctx, item, not off)))
+
+
+async def _set_watching(db, ctx, item, on: bool):
+    """Start or stop watching an item; the reply to show."""
     async with db.session() as s, s.begin():
-        if off:
-            msg = render.stopped_watching(item, was=await watchers.unwatch(s, ctx, item))
-        else:
-            msg = render.now_watching(item, newly=await watchers.watch(s, ctx, item))
-    await ack(**ephemeral(msg))
+        if on:
+            return render.now_watching(item, newly=await watchers.watch(s, ctx, item))
+        return render.stopped_watching(item, was=await watchers.unwatch(s, ctx, item))
 
 
 async def watch_button(ack, action, respond, ctx, db):
     await ack()
     item = await items.find_by_id(db, ctx, ItemRef.loads(action.get("value")).item_id)
-    async with db.session() as s, s.begin():
-        msg = render.now_watching(item, newly=await watchers.watch(s, ctx, item))
-    await respond(**beside(msg))
+    await respond(**beside(await _set_watching(db, ctx, item, True)))
 
 
 async def unwatch_button(ack, action, respond, ctx, db):
     await ack()
     item = await items.find_by_id(db, ctx, ItemRef.loads(action.get("value")).item_id)
-    async with db.session() as s, s.begin():
-        msg = render.stopped_watching(item, was=await watchers.unwatch(s, ctx, item))
-    await respond(**beside(msg))
+    await respond(**beside(await _set_watching(db, ctx, item, False)))
 
 
 async def chase_button(ack, action, respond, ctx, db):
