@@ -457,3 +457,18 @@ def test_a_quotation_inside_a_resolution_is_part_of_its_text():
     texts = {i.number: i.text for i in paper.items}
     assert texts["b"] == "that the \u201chigh priority\u201d actions in Appendix 2 be noted"
     assert not paper.items[1].position
+
+
+def test_a_nested_part_with_its_own_owner_and_date_is_an_item_of_its_own():
+    paper = parse_paper("Recommendations\n"
+                        "(a) The Council should improve the housing register:\n"
+                        "(i) review the banding scheme;\n"
+                        "(ii) publish waiting times by area (Lead: Head of Housing) by 30 June 2025;\n"
+                        "(iii) write to every applicant once a year.\n"
+                        "(b) The Council should report void times every quarter.\n", today=date(2025, 1, 10))
+    got = {i.number: i for i in paper.items}
+    assert list(got) == ["a", "a(ii)", "b"]
+    assert "(i) review the banding scheme" in got["a"].text and "(iii) write to every" in got["a"].text
+    assert got["a(ii)"].text == "publish waiting times by area by 30 June 2025"
+    assert got["a(ii)"].owners == ["Head of Housing"] and got["a(ii)"].due == date(2025, 6, 30)
+    assert got["a"].owners == [] and got["a"].due is None

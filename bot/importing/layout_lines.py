@@ -303,12 +303,28 @@ def parse_blocks(text: str, today: date) -> ParsedPaper | None:
     body = _recommendations_section(lines) or lines
     blocks: list[tuple[str, list[str]]] = []
     family = None
+    parent = None   # the lettered item whose nested (i), (ii) … are items of their own
     ended = False   # past "Next meeting: …" or a signature: nothing more for the last item
     for line in body:
         s = line.strip()
         found = line_number(s) if s else None
-        if found and blocks and _nested_roman(found[0], blocks[0][0], blocks[-1][0]):
+        if found and blocks and _nested_roman(found[0], blocks[0][0], parent or blocks[-1][0]):
+            if _owns_itself(found[1], paper_date, today):
+                # "(ii) … (Lead: Head of Housing) by 30 June": its own item, under its letter
+                parent = parent or blocks[-1][0]
+                rest = found[1]
+                lines_of = [rest]
+                if m := _BRACKET_OWNER.search(rest):
+                    lines_of = [(rest[:m.start()] + rest[m.end():]).strip(), m.group(1)]
+                blocks.append((f"{parent}({found[0]})", lines_of))
+                continue
+            if parent:
+                # another part of the lettered item, after one that is an item of its own
+                next(b for n, b in reversed(blocks) if n == parent).append(s)
+                continue
             found = None   # "(i)" under "(a)": part of the lettered item
+        if found:
+            parent = None
         if found and (family is None or _family(s) == family):
             family = family or _family(s)
             blocks.append((found[0], [found[1]] if found[1].strip() else []))
@@ -330,6 +346,15 @@ def parse_blocks(text: str, today: date) -> ParsedPaper | None:
     if not items:
         return None
     return ParsedPaper(items=items, paper_date=paper_date, problems=problems)
+
+
+_BRACKET_OWNER = re.compile(r"\s*\(\s*((?:Action|Lead|Owner|Responsible)s?\s*(?:by|officer)?\s*:\s*[^()]+?)\s*\)", re.I)
+_OWN_OWNER = re.compile(r"\(?\b(?:Action|Lead|Owner|Responsible)s?\s*(?:by|officer)?\s*:\s*\S", re.I)
+
+
+def _owns_itself(text: str, paper_date, today) -> bool:
+    """A nested part naming its own owner or deadline is tracked as an item of its own."""
+    return bool(_OWN_OWNER.search(text) or find_due_in_prose(text, paper_date, today))
 
 
 def _nested_roman(number: str, first: str, last: str) -> bool:
