@@ -458,6 +458,10 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
     text_lines: list[str] = []
     fields: dict[str, list[str]] = {}
     comments: list[str] = []
+    if len(lines) == 1 and (cells := _dash_cells(lines[0])):
+        # "Circulate the briefing – Scrutiny Officer – 30 May 2025 – Complete": a row typed
+        # on one line with its cells between dashes.
+        block, fields = [cells[0]], cells[1]
     response = None
     in_text = True
     answer: list[str] | None = None   # the lines under a "Government response" heading
@@ -470,9 +474,12 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
             in_text = False
             continue
         if answer is not None:
-            if s:
-                answer.append(s)
-            continue
+            m = _FIELD.match(s)
+            if not (m and column_role(m.group("label")) in ("owners", "due", "new_due", "rag")):
+                if s:
+                    answer.append(s)
+                continue
+            answer = None   # "Lead: …", "Timescale: …" after the response: fields again
         if m := _INLINE_STATUS.match(s):
             fields.setdefault("status", []).append(m.group("status"))
             fields.setdefault("owners", []).append(m.group("owners"))
@@ -501,9 +508,9 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
     owners = [o for value in fields.get("owners", []) for o in owners_from(value)]
     status_text = "; ".join(fields.get("status", []) or fields.get("rag", [])) or response
     answered = None
-    if answer and not status_text:
+    if fields.get("position") and not status_text:
         # "The Government does not accept this recommendation." / "… accepts this recommendation."
-        first = re.split(r"(?<=[.;])\s", " ".join(answer), maxsplit=1)[0]
+        first = re.split(r"(?<=[.;\u2013])\s", " ".join(fields["position"]), maxsplit=1)[0]
         answered = ("not accepted" if _REFUSED.search(first) else
                     "in progress" if _ACCEPTED.search(first) else None)
     due = None
@@ -534,6 +541,31 @@ _NOT_TITLE = re.compile(r"(?i)\b(?:that|which|who|we|is|are|be|been|was|were|wou
                         r"to|has|have|had|can|could|may|this|these|there)\b")
 _TITLE_END = {"of", "and", "the", "a", "an", "to", "for", "in", "on", "at", "with", "by", "or", "its",
               "their", "our", "from", "as"}
+
+
+def _dash_cells(line: str) -> tuple[str, dict[str, list[str]]] | None:
+    """(text, fields) of a row whose cells are separated by " – ", read from the right: a
+    status, a date, an owner. None unless at least two of the trailing cells are such."""
+    from .classify import _is_date, _is_owner, _is_status
+    parts = [p.strip() for p in re.split(r"\s+[\u2013\u2014-]\s+", line)]
+    if len(parts) < 3:
+        return None
+    fields: dict[str, list[str]] = {}
+    while len(parts) > 1:
+        cell = parts[-1]
+        if "status" not in fields and "due" not in fields and "owners" not in fields and _is_status(cell):
+            fields["status"] = [cell]
+        elif "due" not in fields and "owners" not in fields and _is_date(cell):
+            fields["due"] = [cell]
+        elif "owners" not in fields and (_is_owner(cell) or re.fullmatch(
+                r"(?:[A-Z][\w&'-]*)(?:\s+(?:of|for|and|&|[A-Z][\w&'-]*)){0,5}", cell)):
+            fields["owners"] = [cell]
+        else:
+            break
+        parts.pop()
+    if len(fields) < 2:
+        return None
+    return " \u2013 ".join(parts), fields
 
 
 def _is_title(first: str, second: str) -> bool:

@@ -235,3 +235,37 @@ def _split_inline(text: str) -> list[tuple[str, str]] | None:
     for m, nxt in zip(marks, marks[1:] + [None]):
         out.append((m.group(1), squeeze(text[m.end():nxt.start() if nxt else len(text)])))
     return out
+
+
+# -- action notes: numbered minute paragraphs, each followed by "ACTION: who" -------------
+
+_ACTION_LINE = re.compile(r"^\s*(?:ACTIONS?|Actions?)\s*(?:by|BY)?\s*[:\u2013\u2014-]\s*(?P<who>\S.{0,80}?)\s*$")
+
+
+def parse_action_notes(text: str, today: date) -> ParsedPaper | None:
+    """Minutes written as numbered paragraphs ("5.2 The Chair asked that …") where those that
+    call for something are followed by an "ACTION: Director of Nursing" line. Each such
+    paragraph is an item owned by whoever the line names; the rest are the record."""
+    lines = text.split("\n")
+    paper_date = find_paper_date(lines, today)
+    items: list[ImportedItem] = []
+    current: tuple[str, list[str]] | None = None
+    for line in lines:
+        s = line.strip()
+        if m := _ACTION_LINE.match(s):
+            if current and current[1]:
+                body = squeeze(" ".join(current[1]))
+                items.append(ImportedItem(number=current[0], text=body, owners=owners_from(m.group("who")),
+                                          due=find_due_in_prose(body, paper_date, today)))
+            current = None
+            continue
+        found = line_number(s) if s else None
+        if found and _family(s) == "dotted":
+            current = (found[0], [found[1]] if found[1].strip() else [])
+        elif found:
+            current = None   # a minute's heading ("5. Infection control report")
+        elif current is not None and s:
+            current[1].append(s)
+    if not items:
+        return None
+    return ParsedPaper(items=items, paper_date=paper_date, kind="decisions")

@@ -5,7 +5,8 @@ tried from the most distinctive marks to the least: whole rows on a line with th
 separated by tabs or "|", cells ending in "|", cells
 between blank lines, tab-separated rows (the position paper), fixed-width
 columns, rows with no delimiter under a header line, minutes' RESOLVED/AGREED
-blocks, and finally numbered blocks and paragraphs.
+blocks, numbered minute paragraphs each followed by "ACTION: who", and finally
+numbered blocks and paragraphs.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from datetime import date
 from .layout_cells import parse_cell_lines
 from .layout_lines import parse_blocks, parse_rows
 from .layout_tables import parse_blank_cells, parse_delimited, parse_fixed_width, parse_pipe
-from .minutes import parse_minutes
+from .minutes import parse_action_notes, parse_minutes
 from .model import PaperFormatError, ParsedPaper
 from .position_paper import parse_position_paper
 
@@ -28,7 +29,8 @@ def parse_text(text: str, today: date) -> ParsedPaper:
             return parse_position_paper(text, today)
         except PaperFormatError:
             pass
-    for reader in (parse_fixed_width, parse_rows, parse_cell_lines, parse_minutes, parse_blocks):
+    for reader in (parse_fixed_width, parse_rows, parse_cell_lines, parse_minutes, parse_action_notes,
+                   parse_blocks):
         if (paper := reader(text, today)) and paper.items:
             return paper
     return parse_position_paper(text, today)
