@@ -365,7 +365,7 @@ def test_broken_files_give_one_line_errors(content, kwargs):
 
 # --- table first, then columns (issue 12) ----------------------------------------
 
-@pytest.mark.parametrize("name", _specs("n"))
+@pytest.mark.parametrize("name", _specs("n") + _specs("x"))
 def test_table_first_papers_read_as_expected(name):
     """Own papers in the layouts of issue 12: one cell per line, HTML merged and nested
     cells, trailing paragraph references, quoted actions with progress after them."""

@@ -77,6 +77,11 @@ _EXTRA_STATUS = {
     "agreed in part": "in progress", "partially agreed": "in progress",
     "part accepted": "in progress", "accepted in principle": "in progress",
     "not agreed": "not accepted", "overdue": "in progress", "in hand": "in progress",
+    "partially implemented": "in progress", "partly implemented": "in progress",
+    "implemented in part": "in progress", "part implemented": "in progress",
+    "partially complete": "in progress", "partially completed": "in progress",
+    "partly complete": "in progress", "partly completed": "in progress",
+    "substantially complete": "in progress", "substantially implemented": "in progress",
     "on target": "in progress", "behind schedule": "in progress", "delayed": "in progress",
     "complete proposed for closure": "implemented", "completed proposed for closure": "implemented",
     "compete": "implemented", "not due": "not started", "not yet started": "not started",
@@ -213,7 +218,12 @@ def find_due_in_prose(text: str, paper_date: date | None, today: date) -> date |
     m = re.search(rf"\b(?:by|before|no later than)\s+(?:the\s+)?((?:end\s+of\s+)?"
                   rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?(?:{_MONTHS})\.?(?:\s+\d{{4}})?"
                   r"|\d{1,2}[./]\d{1,2}[./]\d{2,4})\b", text, re.I)
-    return read_due(m.group(1), paper_date, today) if m else None
+    if m:
+        return read_due(m.group(1), paper_date, today)
+    # "by the end of 2025": the year's last day
+    if y := re.search(r"\b(?:by|before)\s+the\s+end\s+of\s+((?:19|20)\d{2})\b(?![/-]\d)", text, re.I):
+        return date(int(y.group(1)), 12, 31)
+    return None
 
 
 def find_paper_date(lines: list[str], today: date) -> date | None:

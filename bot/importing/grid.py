@@ -185,7 +185,7 @@ def _item(record: dict[str, list[str]], n: int, today: date, paper_date: date | 
     if status is None and not status_text and not rag_text and position_text:
         # A response opening with its verdict: "Agreed. The checklist will be updated.",
         # "Agreed in part; HR will review the process."
-        verdict = re.split(r"[.;:]", position_text, maxsplit=1)[0]
+        verdict = re.split(r"[.;:\u2013\u2014]|\s-\s", position_text, maxsplit=1)[0]
         if len(verdict.split()) <= 4:
             status = read_status(verdict)
     if status_text and status is None:
