@@ -147,7 +147,9 @@ def tracker_ref_items(lines: list[str]) -> list[ImportedItem]:
     for line in lines:
         m = _REF_BULLET.match(line)
         if m:
-            rest = m.group("rest").strip()
+            # "(Payroll) was now 60% complete;": the audit's name is not what is said of it
+            rest = re.sub(r"^\([^()]{1,40}\)\s*", "", m.group("rest").strip())
+            rest = re.sub(r"\s*[;,]\s*(?:and|or)?\s*$", "", rest)
             items.append(ImportedItem(number=m.group("ref"), text=rest, status=read_status(rest),
                                       flags=["only the tracker reference is printed; the text is "
                                              "what the paper says of it"]))
