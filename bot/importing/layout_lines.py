@@ -260,6 +260,10 @@ _INLINE_STATUS = re.compile(r"^\s*Status\s*[:\u2013-]\s*(?P<status>.+?)\s+/\s+(?
 _RESPONSE_HEAD = re.compile(
     r"^\s*(?:(?:the\s+)?(?:government|cabinet|executive|management|council|officers?|trust|board|"
     r"department|mayor|commissioner)(?:\u2019s|'s)?\s+)?response\s*(?:[:\u2013\u2014-]\s*(?P<value>.*))?$", re.I)
+_VERDICT_START = re.compile(
+    r"^(?:(?:We|The\s+(?:Government|Department|Council|Executive|Board|Trust)|Cabinet|Officers?)\s+)?"
+    r"(?:do\s+not\s+|does\s+not\s+|partially\s+|partly\s+|fully\s+)?"
+    r"(?:agrees?|accepts?|rejects?|disagrees?|agreed|accepted|rejected|not\s+agreed|not\s+accepted)\b", re.I)
 _REFUSED = re.compile(r"\b(?:does not|do not|did not|cannot|can ?not)\s+(?:accept|agree)|\b(?:rejects?|rejected|"
                       r"not accepted|not agreed|disagrees?|declines?)\b", re.I)
 _ACCEPTED = re.compile(r"\b(?:accepts?|accepted|agrees?|agreed)\b", re.I)
@@ -438,6 +442,11 @@ def _block_item(number: str, block: list[str], paper_date, today) -> ImportedIte
         # (or blank), except labelled fields.
         after = joined[cut.end():].split("\n")
         start = next((k for k, t in enumerate(after) if _RESPONSE_HEAD.match(t)), len(after))
+        verdict = next((k for k, t in enumerate(after[:start]) if t.strip()), None)
+        if verdict is not None and _VERDICT_START.match(after[verdict].strip()):
+            # "We agree. Ofsted will consult …" straight after the recommendation: the response
+            after[verdict] = "Response: " + after[verdict].strip()
+            start = verdict
         tail = [t for t in after[:start] if (m := _FIELD.match(t)) and column_role(m.group("label"))]
         block = joined[:cut.start()].split("\n") + tail + after[start:]
     lines = [b for b in block if b.strip()]
