@@ -7,7 +7,13 @@ the quick one checks the form and that the person may import, before anything is
 downloaded, unpacked or read, and answers at once (the first step with a "Reading…" view);
 the lazy one, run after that answer, reads the paper and then shows the preview with
 views.update (or the form again, saying what was wrong), or stores what the preview
-showed and says so in the channel."""
+showed and says so in the channel.
+
+The preview has a select per column of the table (its role, as the importer read it) and
+"Preview again" (block_actions from the modal): the paper is read again with the officer's
+reading as parse_paper's `columns`, and the preview replaced with views.update (passing the
+view's hash, so a preview that has moved on is left alone). Each conflict has a choice, keep
+Scrutineer's value or take the paper's; Import applies the choices."""
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +29,12 @@ from bot.services.context import Ctx
 from bot.slack_ui import items as render
 from bot.slack_ui.forms import submitted
 from bot.slack_ui.import_form import (
+    AGAIN_ACTION,
     CONFIRM_CALLBACK,
     IMPORT_CALLBACK,
+    changed_columns,
+    column_choices,
+    conflict_choices,
     import_form,
     kept_parts,
     preview_view,
@@ -55,6 +65,9 @@ class _Job:
     paste: str | None = None
     kept: list[str] | None = None
     answered_at: float = 0.0
+    take: frozenset = frozenset()        # (ref, field) of conflicts the officer gave to the paper
+    chosen: dict | None = None           # "Preview again": {column number: role word}
+    hash: str | None = None              # "Preview again": the preview's hash when pressed
 
     def __deepcopy__(self, memo) -> "_Job":
         return self
@@ -139,6 +152,38 @@ async def read_submitted(client, context):
     await _show(client, job, shown)
 
 
+async def _load_meta(view: dict, ctx: Ctx, db) -> ImportForm:
+    """The preview's metadata, fetched from where it was kept if it was too long for Slack."""
+    meta = ImportForm.loads(view.get("private_metadata"))
+    if meta.saved:   # kept server-side: only this team's, and only for a day
+        async with db.session() as s:
+            kept_meta = await saved.load(s, meta.saved, team_id=ctx.team_id, kind=SAVED_FORM, now=ctx.now)
+        meta = ImportForm.loads(kept_meta if isinstance(kept_meta, str) else None, limit=None)
+    return meta
+
+
+async def _fit(meta: ImportForm, ctx: Ctx, db) -> ImportForm:
+    """meta, or its key once kept server-side if it no longer fits private_metadata."""
+    meta = replace(meta, saved=None)
+    if len(meta.dumps()) <= imports.METADATA_ROOM:
+        return meta
+    async with db.session() as s, s.begin():
+        key = await saved.save(s, team_id=ctx.team_id, kind=SAVED_FORM, payload=meta.dumps(), now=ctx.now)
+    return replace(meta, saved=key)
+
+
+async def _content(client, job: _Job) -> tuple[str | None, str | bytes, str]:
+    """(file name, content, source) of the paper the preview carries."""
+    meta = job.meta
+    if meta.file_id:
+        name, content = await imports.fetch_file(client, job.settings.bot_token, meta.file_id,
+                                                 api_url=job.settings.slack_api_url)
+        return name, content, name or meta.filename or "attached file"
+    if meta.packed:
+        return None, imports.unpack(meta.packed), "pasted text"
+    return None, imports.join_chunks(job.kept or []), "pasted text"
+
+
 async def _compare(job: _Job, paper):
     """What importing the paper would change, conflicts included (nothing is written)."""
     async with job.db.session() as s:
@@ -162,23 +207,84 @@ async def _show(client, job: _Job, view: dict) -> None:
         log.info("Could not show the import preview (%s)", e.response.get("error"))
 
 
+# -- "Preview again" with the officer's columns ----------------------------------------------
+
+async def preview_again_pressed(ack, body, context, client, ctx, db, settings):
+    """Quick: check who is asking and what the preview carries; the lazy listener reads."""
+    await ack()
+    view = body.get("view") or {}
+    values = (view.get("state") or {}).get("values") or {}
+    try:
+        meta = await _load_meta(view, ctx, db)
+    except UserError as e:
+        return await tell(client, ctx.in_channel(None), render.notice(f":warning: {e.message}"))
+    ctx = ctx.in_channel(meta.channel_id)
+    kept = kept_parts(values)
+    try:
+        async with db.session() as s:
+            await imports.require_importer(s, ctx)
+        if not (meta.file_id or meta.packed or kept is not None):
+            raise UserError("That form is out of date. Run `/scrutiny import` again.")
+    except UserError as e:
+        return await tell(client, ctx, render.notice(f":warning: {e.message}"))
+    _hand_over(context, _Job(ctx, db, settings, meta, view_id=view.get("id"), kept=kept,
+                             chosen=column_choices(values), hash=view.get("hash")))
+
+
+async def read_again(client, context):
+    """Lazy: read the paper as the preview did, then with the officer's columns, and show the
+    new preview (or the old one, saying why the columns couldn't be used)."""
+    job: _Job | None = context.get(JOB)
+    if job is None:
+        return
+    meta = job.meta
+    try:
+        name, content, _ = await _content(client, job)
+        shown = await imports.parse(content, name, job.ctx, columns=meta.columns)
+        note = None
+        try:
+            columns = imports.column_overrides(shown.columns, job.chosen or {}, meta.columns)
+            if columns != (meta.columns or {}):
+                paper = await imports.parse(content, name, job.ctx, columns=columns)
+                meta, shown = replace(meta, columns=columns or None), paper
+                note = ":arrows_counterclockwise: Read again with the columns you chose."
+            else:
+                note = "You changed no column, so this is the same reading."
+        except UserError as e:
+            note = f":warning: {e.message}"
+        meta = await _fit(replace(meta, filename=name or meta.filename), job.ctx, job.db)
+        job = replace(job, meta=meta)
+        view = preview_view(meta, shown, job.kept, report=await _compare(job, shown), note=note)
+    except UserError as e:
+        view = _form_again(job, e.message)
+    except Exception:
+        log.exception("Reading a paper again for /scrutiny import failed")
+        view = _form_again(job, SORRY)
+    try:
+        await client.views_update(view_id=job.view_id, hash=job.hash, view=view)
+    except SlackApiError as e:   # hash_conflict: the preview moved on (imported); not_found: closed
+        log.info("Left the import preview as it was (%s)", e.response.get("error"))
+
+
 # -- second step: confirm, then store ------------------------------------------------------------
 
 async def import_confirmed(ack, view, context, client, ctx, db, settings):
     """Quick: who is asking is checked before anything is downloaded, unpacked or read; the
-    form closes at once."""
+    form closes at once (or, with a column changed but not previewed, says so)."""
+    changed = changed_columns(view)
+    if changed:   # importing a reading the officer hasn't seen: show it first
+        return await ack(response_action="errors", errors={block: (
+            "You changed this column: press Preview again to see the items read that way, "
+            "or set it back.") for block in changed})
     try:
-        meta = ImportForm.loads(view.get("private_metadata"))
-        if meta.saved:   # kept server-side: only this team's, and only for a day
-            async with db.session() as s:
-                kept_meta = await saved.load(s, meta.saved, team_id=ctx.team_id, kind=SAVED_FORM, now=ctx.now)
-            meta = ImportForm.loads(kept_meta if isinstance(kept_meta, str) else None, limit=None)
+        meta = await _load_meta(view, ctx, db)
     except UserError as e:
         await ack()
         return await tell(client, ctx.in_channel(None), render.notice(f":warning: {e.message}"))
     ctx = ctx.in_channel(meta.channel_id)
     kept = kept_parts(view["state"]["values"])
     try:
+        take = frozenset(conflict_choices(view["state"]["values"]))
         async with db.session() as s:
             await imports.require_importer(s, ctx)
         if not (meta.file_id or meta.packed or kept is not None):
@@ -186,7 +292,7 @@ async def import_confirmed(ack, view, context, client, ctx, db, settings):
     except UserError as e:
         await ack()
         return await tell(client, ctx, render.notice(f":warning: Nothing was imported. {e.message}"))
-    _hand_over(context, _Job(ctx, db, settings, meta, view_id=view.get("id"), kept=kept))
+    _hand_over(context, _Job(ctx, db, settings, meta, view_id=view.get("id"), kept=kept, take=take))
     await ack()
 
 
@@ -197,18 +303,12 @@ async def store_confirmed(client, context):
         return   # refused in its answer, and told so
     ctx, meta = job.ctx, job.meta
     try:
-        if meta.file_id:
-            name, content = await imports.fetch_file(client, job.settings.bot_token, meta.file_id,
-                                                     api_url=job.settings.slack_api_url)
-            source = name or meta.filename
-        elif meta.packed:
-            name, content, source = None, imports.unpack(meta.packed), "pasted text"
-        else:
-            name, content, source = None, imports.join_chunks(job.kept or []), "pasted text"
-        paper = await imports.parse(content, name, ctx)
+        name, content, source = await _content(client, job)
+        paper = await imports.parse(content, name, ctx, columns=meta.columns)   # as the preview read it
         async with job.db.session() as s, s.begin():
             committee = await imports.require_importer(s, ctx)   # still, now that it is stored
-            report = await imports.store(s, ctx, committee, meta.review or "", meta.title, paper, source)
+            report = await imports.store(s, ctx, committee, meta.review or "", meta.title, paper, source,
+                                         take=job.take)
     except UserError as e:
         return await tell(client, ctx, render.notice(f":warning: Nothing was imported. {e.message}"))
     except Exception:
@@ -220,3 +320,4 @@ async def store_confirmed(client, context):
 def register(app) -> None:
     app.view(IMPORT_CALLBACK)(ack=import_submitted, lazy=[read_submitted])
     app.view(CONFIRM_CALLBACK)(ack=import_confirmed, lazy=[store_confirmed])
+    app.action(AGAIN_ACTION)(ack=preview_again_pressed, lazy=[read_again])

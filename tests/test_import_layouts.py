@@ -472,3 +472,15 @@ def test_a_nested_part_with_its_own_owner_and_date_is_an_item_of_its_own():
     assert got["a(ii)"].text == "publish waiting times by area by 30 June 2025"
     assert got["a(ii)"].owners == ["Head of Housing"] and got["a(ii)"].due == date(2025, 6, 30)
     assert got["a"].owners == [] and got["a"].due is None
+
+
+def test_every_column_is_described_and_several_may_be_left_out():
+    text = ("Ref\tOrigin\tRecommendation\tLead\tTarget date\tStatus\n"
+            "R1\tCRP\tPublish the map.\tHead of Highways\t31 March 2025\tOngoing\n"
+            "R2\tPPL\tReview the charges.\tHead of Waste\t30 June 2025\tComplete\n"
+            "R3\tPPL\tTrain the staff.\tHead of HR\t30 June 2025\tNot started\n")
+    paper = parse_paper(text, today=date(2025, 1, 10))
+    assert [(c["heading"], c["role"]) for c in paper.columns][:2] == [("Ref", "number"), ("Origin", "ignore")]
+    again = parse_paper(text, today=date(2025, 1, 10), columns="ignore=Lead,ignore=Target date")
+    assert [(i.owners, i.due) for i in again.items] == [([], None)] * 3
+    assert [i.status for i in again.items] == ["in progress", "implemented", "not started"]

@@ -156,7 +156,10 @@ def parse_overrides(spec: str | dict | None) -> dict[str, str]:
         if role is None:
             raise ValueError(f"unknown column role '{role_word}'; use one of "
                              "number, text, owner, due, revised, status, rag, position, ignore")
-        out[role] = heading
+        if role == "ignore" and out.get("ignore"):
+            out["ignore"] = f"{out['ignore']}|{heading}"   # several columns may be left out
+        else:
+            out[role] = heading
     return out
 
 
@@ -194,7 +197,9 @@ def classify(header: list[str] | None, body: list[list[str]],
         if role and role not in taken:
             decided[i] = (role, "contents", round(0.5 + 0.4 * share, 2))
             taken.add(role)
-    for role, wanted in (overrides or {}).items():
+    wishes = [(role, wanted) for role, value in (overrides or {}).items()
+              for wanted in (value.split("|") if role == "ignore" else [value])]
+    for role, wanted in wishes:
         col = next((i for i, h in enumerate(heads) if key(h) == key(wanted)), None)
         if col is None:
             col = next((i for i, h in enumerate(heads) if key(wanted) and key(wanted) in key(h)),
@@ -209,8 +214,10 @@ def classify(header: list[str] | None, body: list[list[str]],
                 del decided[i]
         decided[col] = (role, "officer", 1.0)
     roles = {r: i for i, (r, _h, _c) in sorted(decided.items()) if r != "ignore"}
+    # Every column is described, those left unread too, so the officer can give each a role.
+    unread = {i: ("ignore", "unrecognised", 0.0) for i in range(width) if i not in decided and heads[i]}
     described = [{"column": i + 1, "heading": heads[i], "role": r, "how": how, "confidence": c}
-                 for i, (r, how, c) in sorted(decided.items())]
+                 for i, (r, how, c) in sorted({**decided, **unread}.items())]
     important = [c for i, (r, _h, c) in decided.items() if r in ("text", "owners", "due", "status")]
     confidence = min(important) if important else 0.3
     if "text" not in roles:

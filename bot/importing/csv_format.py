@@ -1,7 +1,6 @@
-"""Format 1: a CSV with a header row (number,text,owners,due,status,position).
-
-Column order may vary, the header is case-insensitive and extra columns are
-ignored, so a spreadsheet an officer already keeps can be saved as CSV and used.
+"""CSV: Scrutineer's own export (number,text,owners,due,status,position) read exactly, and
+any other tracker saved as CSV read as a table like any other (grid.rows_to_paper): its
+headings in its own words, columns judged by what they hold, the officer's --columns.
 """
 from __future__ import annotations
 
@@ -11,12 +10,18 @@ from datetime import date
 
 from bot.core.status import status_from_paper
 
+from .classify import OVERRIDES
 from .cleaning import clean_number, parse_when, plain_lines, split_owners
 from .columns import header_roles
-from .common import clean_ref
+from .common import clean_ref, key
 from .detect import csv_header
+from .grid import rows_to_paper
 from .limits import csv_refusal
 from .model import ImportedItem, PaperFormatError, ParsedPaper
+
+# The columns Scrutineer's own CSV export writes (bot.export.csv_format): such a file is read
+# exactly, owners split only on ";".
+OWN_COLUMNS = frozenset({"number", "text", "owners", "due", "status", "position"})
 
 
 def parse_csv(text: str, today: date) -> ParsedPaper:
@@ -26,14 +31,23 @@ def parse_csv(text: str, today: date) -> ParsedPaper:
     delimiter = found[0] if found else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
+    try:
+        rows = [row for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as e:   # e.g. a cell longer than csv.field_size_limit()
+        raise csv_refusal(e) from None
+    own = bool(rows) and all(key(c) in OWN_COLUMNS for c in rows[0] if c.strip())
+    if rows and (not own or OVERRIDES.get()):
+        # A tracker kept in a spreadsheet: read as any table (headings in its own words,
+        # columns judged by what they hold, the officer's --columns), not only our own export.
+        paper = rows_to_paper(rows, today, wrapped=False)
+        if paper is not None and paper.items:
+            return paper
     roles: dict[str, int] | None = None
     items: list[ImportedItem] = []
     problems: list[str] = []
     seen: set[str] = set()
     try:
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
+        for row in rows:
             if roles is None:
                 # The header must be the first row with anything in it.
                 roles = header_roles(row)
@@ -42,7 +56,7 @@ def parse_csv(text: str, today: date) -> ParsedPaper:
                         "Sorry, I couldn't read that CSV: its first row should be a header "
                         "with at least 'number' and 'text' columns.")
                 continue
-            take_row(row, roles, today, problems, reader.line_num, items, seen)
+            take_row(row, roles, today, problems, len(items) + 2, items, seen)
     except csv.Error as e:   # e.g. a cell longer than csv.field_size_limit()
         raise csv_refusal(e) from None
 

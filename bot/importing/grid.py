@@ -131,7 +131,7 @@ def rows_to_paper(rows: list[Row], today: date, paper_date: date | None = None,
             problems.append(f"Column {d['column']} ('{d['heading'] or 'no heading'}') taken as "
                             f"{d['role']} from what its cells hold; please check")
     for n, record in enumerate(records, start=1):
-        item = _item(record, n, today, paper_date, problems, wrapped)
+        item = _item(record, n, today, paper_date, problems, wrapped, "position" in roles)
         for role in ("owners", "due", "status"):
             if role in guessed and record.get(role):
                 item.flags.append(f"{role} read from a column without a {role} heading")
@@ -148,7 +148,7 @@ def _join(parts: list[str], wrapped: bool) -> str:
 
 
 def _item(record: dict[str, list[str]], n: int, today: date, paper_date: date | None,
-          problems: list[str], wrapped: bool) -> ImportedItem:
+          problems: list[str], wrapped: bool, position_column: bool = False) -> ImportedItem:
     text = _join(record.get("text", []), wrapped)
     number = None
     if record.get("number"):
@@ -192,8 +192,9 @@ def _item(record: dict[str, list[str]], n: int, today: date, paper_date: date | 
         problems.append(f"{label}: status '{status_text}' not recognised")
         flags.append(f"status '{status_text}' not recognised")
     position = _join(record.get("position", []), wrapped) or None
-    if not position:
-        # The status words as printed are kept as the position text.
+    if not position and not position_column:
+        # The status words as printed are kept as the position text (when the table has no
+        # column for positions: an empty one there means no position was reported).
         position = status_text or rag_text or None
     return ImportedItem(number=number, text=text, owners=owners, due=due, status=status,
                         position=position, flags=flags)

@@ -78,6 +78,18 @@ class Conflict:
         return (f"{self.ref} {_LABELS[self.field]}: the paper says {_shown(self.field, self.paper)}, "
                 f"Scrutineer has {_shown(self.field, self.current)}")
 
+    @property
+    def what(self) -> str:
+        """e.g. "rec-3 due date"."""
+        return f"{self.ref} {_LABELS[self.field]}"
+
+    def describe_taken(self) -> str:
+        return f"{self.what} is now {_shown(self.field, self.paper)}"
+
+    def shown(self, which: str) -> str:
+        """"paper" or "current", as the preview's choice shows it."""
+        return _shown(self.field, self.paper if which == "paper" else self.current)
+
 
 @dataclass
 class ImportReport:
@@ -90,6 +102,8 @@ class ImportReport:
     positions_added: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
     dry_run: bool = False
+    # Conflicts where the officer chose the paper's value (import_items' `take`): applied.
+    taken: list[Conflict] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -122,6 +136,10 @@ class ImportReport:
             shown = "; ".join(c.describe() for c in self.conflicts[:most])
             more = f"; and {len(self.conflicts) - most} more" if len(self.conflicts) > most else ""
             text += f". {self.conflicts_heading()}: {shown}{more}"
+        if self.taken:
+            shown = "; ".join(c.describe_taken() for c in self.taken[:most])
+            more = f"; and {len(self.taken) - most} more" if len(self.taken) > most else ""
+            text += f". The paper's value, as you chose: {shown}{more}"
         return text
 
 
@@ -216,6 +234,7 @@ class _Entry:
     conflicts: dict = field(default_factory=dict)    # field -> (current, paper)
     baselines: dict = field(default_factory=dict)    # field -> value to keep (JSON form)
     added: list = field(default_factory=list)        # position texts to add
+    taken: set = field(default_factory=set)          # fields whose conflict the officer gave to the paper
     first: ImportedItem | None = None                # the paper's item that created it
 
     @property
@@ -282,11 +301,15 @@ async def _positions_of(session: AsyncSession, item_ids: list[int]) -> dict[int,
 async def import_items(session: AsyncSession, *, team_id: str, committee_code: str, review_code: str,
                        items: list[ImportedItem], actor: str, now: datetime, title: str | None = None,
                        agreed_on: date | None = None, as_of: date | None = None, source: str | None = None,
-                       dry_run: bool = False) -> ImportReport:
+                       dry_run: bool = False, take: frozenset | set = frozenset()) -> ImportReport:
     """Store a paper's items in a review: create the new ones; in the others, take a field from
     the paper only where the paper changed it since the last import and nobody changed it in
     Scrutineer since (both changed: a conflict, reported, and Scrutineer's value kept); add a
-    position the item hasn't recorded yet. dry_run: what would happen, nothing written."""
+    position the item hasn't recorded yet. dry_run: what would happen, nothing written.
+
+    take: (ref, field) pairs, e.g. ("rec-3", "due"), where the officer chose the paper's value
+    over Scrutineer's in a conflict (the preview's choice): that field takes the paper's value,
+    audited as the officer's choice ("import_choice"). A pair that is no conflict does nothing."""
     committee: Committee | None = await committee_by_code(session, team_id, committee_code)
     if committee is None:
         raise UserError(f"There is no committee `{committee_code}` yet: bind its channel first with "
@@ -348,6 +371,12 @@ async def import_items(session: AsyncSession, *, team_id: str, committee_code: s
 
     report = ImportReport(review=review_code, dry_run=dry_run)
     for entry in order:
+        for name in [n for n in entry.conflicts if (entry.ref, n) in take]:
+            current, paper_value = entry.conflicts.pop(name)
+            entry.changes[name] = (current, paper_value)
+            entry.values[name] = paper_value
+            entry.taken.add(name)
+            report.taken.append(Conflict(entry.ref, name, paper_value, current))
         entry.changes = {name: (before, after) for name, (before, after) in entry.changes.items()
                          if _comparable(name, before) != _comparable(name, after)}   # listed twice, undone
         for name, (current, paper) in entry.conflicts.items():
@@ -410,8 +439,15 @@ async def import_items(session: AsyncSession, *, team_id: str, committee_code: s
                     setattr(item, name, value)
             if after:
                 item.updated_at = now
+            chosen = [n for n in after if n in entry.taken]
+            if len(chosen) < len(after):
                 audit.record(session, team_id=team_id, actor=actor, at=now, entity="item", entity_id=item.id,
-                             action="import", before=before, after=after)
+                             action="import", before={n: v for n, v in before.items() if n not in entry.taken},
+                             after={n: v for n, v in after.items() if n not in entry.taken})
+            if chosen:   # a conflict the officer gave to the paper: their choice, not the import's
+                audit.record(session, team_id=team_id, actor=actor, at=now, entity="item", entity_id=item.id,
+                             action="import_choice", before={n: before[n] for n in chosen},
+                             after={n: after[n] for n in chosen})
         if entry.conflicts:
             audit.record(session, team_id=team_id, actor=actor, at=now, entity="item", entity_id=item.id,
                          action="import_conflict", before={n: c for n, (c, _) in entry.conflicts.items()},
@@ -503,12 +539,14 @@ def join_chunks(parts: list[str]) -> str:
     return "\n".join(parts)
 
 
-async def parse(content: str | bytes, filename: str | None, ctx: Ctx) -> ParsedPaper:
+async def parse(content: str | bytes, filename: str | None, ctx: Ctx,
+                columns: dict[str, str] | None = None) -> ParsedPaper:
     """parse_paper in the sandbox (another process, PARSE_TIMEOUT and PARSE_MEMORY_MB at most),
-    with "nothing found" as a one-line UserError for the form."""
+    with "nothing found" as a one-line UserError for the form. columns: the officer's reading
+    of the table ({role: heading or column number}, see column_overrides)."""
     try:
         paper = await parse_in_sandbox(content, filename, ctx.today, timeout=PARSE_TIMEOUT,
-                                       memory_mb=PARSE_MEMORY_MB)
+                                       memory_mb=PARSE_MEMORY_MB, columns=columns or None)
     except PaperFormatError as e:
         raise UserError(str(e).splitlines()[0] if str(e) else "I couldn't read that paper.") from None
     if not paper.items:
@@ -562,13 +600,90 @@ async def fetch_file(client, token: str | None, file_id: str, *, api_url: str | 
 
 
 async def store(session: AsyncSession, ctx: Ctx, committee: Committee, review: str, title: str | None,
-                paper: ParsedPaper, source: str | None, *, dry_run: bool = False) -> ImportReport:
+                paper: ParsedPaper, source: str | None, *, dry_run: bool = False,
+                take: frozenset | set = frozenset()) -> ImportReport:
     return await import_items(session, team_id=ctx.team_id, committee_code=committee.code, review_code=review,
                               items=paper.items, actor=ctx.user_id, now=ctx.now, title=title or paper.title,
-                              as_of=paper.paper_date, source=source, dry_run=dry_run)
+                              as_of=paper.paper_date, source=source, dry_run=dry_run, take=take)
 
 
 async def compare(session: AsyncSession, ctx: Ctx, committee: Committee, review: str, title: str | None,
                   paper: ParsedPaper) -> ImportReport:
     """What storing the paper would do, for the preview: nothing is written."""
     return await store(session, ctx, committee, review, title, paper, None, dry_run=True)
+
+
+# -- the officer's reading of a table (the preview's column selects) ---------------------------
+
+# What the preview's select offers for a column: the words parse_paper's `columns` takes
+# (bot.importing.classify.ROLE_WORDS), one per role the importer gives a column.
+COLUMN_ROLES = ("number", "text", "owner", "due", "revised", "status", "rag", "position", "ignore")
+_ROLE_WORD = {"number": "number", "text": "text", "owners": "owner", "due": "due", "new_due": "revised",
+              "status": "status", "rag": "rag", "position": "position", "ignore": "ignore"}
+
+
+def column_role_word(role: str | None) -> str:
+    """The select's word for a role in ParsedPaper.columns ("owners" is "owner"); anything the
+    importer did not take for one of our roles is "ignore"."""
+    return _ROLE_WORD.get(role or "", "ignore")
+
+
+def _column_ref(columns: list[dict], number: int) -> str:
+    """How to name a column to parse_paper: its heading when no other column has it, else its
+    number ("3": the third column)."""
+    def spelt(h) -> str:
+        return " ".join(str(h or "").split()).casefold()
+    heading = next((c.get("heading") or "" for c in columns if c.get("column") == number), "")
+    if spelt(heading) and sum(1 for c in columns if spelt(c.get("heading")) == spelt(heading)) == 1:
+        return " ".join(heading.split())
+    return str(number)
+
+
+def column_overrides(columns: list[dict], chosen: dict[int, str],
+                     previous: dict[str, str] | None = None) -> dict[str, str]:
+    """parse_paper's `columns` ({role word: heading or column number}) for the officer's reading:
+    what they chose before (previous), and each column whose chosen role differs from the
+    reading the preview showed (columns: ParsedPaper.columns). A role given to one column is
+    taken from any other, except "ignore", which any number of columns may have ("A|B").
+    Raises UserError for a role the preview never offered (a tampered or stale form)."""
+    out = dict(previous or {})
+    shown = {c.get("column"): c for c in columns}
+    for number, word in sorted(chosen.items()):
+        if word not in COLUMN_ROLES:
+            raise UserError(_OUT_OF_DATE)
+        column = shown.get(number)
+        if column is None or column_role_word(column.get("role")) == word:
+            continue   # not a column of this reading, or not changed
+        ref = _column_ref(columns, number)
+        out = _without_column(out, ref)   # this column's earlier choice
+        out[word] = f"{out['ignore']}|{ref}" if word == "ignore" and out.get("ignore") else ref
+    return out
+
+
+def _without_column(chosen: dict[str, str], ref: str) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for role, at in chosen.items():
+        rest = [a for a in at.split("|") if a != ref] if role == "ignore" else ([at] if at != ref else [])
+        if rest:
+            kept[role] = "|".join(rest)
+    return kept
+
+
+_TAKE_FIELDS = {"text": "text", "due": "due", "status": "status", "owner": "owners", "owners": "owners"}
+
+
+def parse_take(spec: str | None) -> frozenset:
+    """(ref, field) pairs for import_items' `take` from the command line's --take-paper, e.g.
+    "rec-3:due,rec-5:owner" (fields: text, due, status, owner). Raises UserError, one line."""
+    take = set()
+    for part in (p.strip() for p in (spec or "").split(",")):
+        if not part:
+            continue
+        ref, _, word = part.rpartition(":")
+        name = _TAKE_FIELDS.get(word.strip().lower())
+        ref = ref.strip()
+        if not ref or name is None:
+            raise UserError(f"--take-paper: “{part[:60]}” should be ref:field, e.g. rec-3:due "
+                            "(fields: text, due, status, owner).")
+        take.add((ref if ref.startswith("rec-") else f"rec-{ref}", name))
+    return frozenset(take)

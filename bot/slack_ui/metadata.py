@@ -18,6 +18,10 @@ _CHECKS = {
     "int | None": lambda v: v is None or (type(v) is int and 0 < v < 2**31),
     "str": lambda v: isinstance(v, str),
     "str | None": lambda v: v is None or isinstance(v, str),
+    "bool": lambda v: type(v) is bool,
+    # {role: heading} as parse_paper's `columns` takes it (the import preview's column choices)
+    "dict[str, str] | None": lambda v: v is None or (
+        isinstance(v, dict) and len(v) <= 20 and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items())),
 }
 
 
@@ -91,11 +95,23 @@ class ImportForm(Meta):
     # Set when the rest is too long for private_metadata even so (a very long title): the rest
     # is kept server-side under this key (bot.services.saved), and only the key goes to Slack.
     saved: str | None = None
+    # The officer's reading of the table ({role: heading or column number}) the preview was
+    # made with, from its column selects and "Preview again"; the import reads the paper so too.
+    columns: dict[str, str] | None = None
 
     def dumps(self) -> str:
         if self.saved:
             return json.dumps({"saved": self.saved}, separators=(",", ":"))
         return super().dumps()
+
+
+@dataclass(frozen=True)
+class ImportChoice(Meta):
+    """An option of a conflict's choice in the import preview: which item and field, and
+    whether to take the paper's value (False: keep Scrutineer's, the default)."""
+    ref: str
+    field: str
+    take: bool = False
 
 
 @dataclass(frozen=True)
