@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -12,7 +12,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.core.errors import UserError
+from bot.core.errors import NotAllowed, UserError
 from bot.db import Database
 from bot.services.context import Ctx
 from bot.services.directory import Directory
@@ -42,7 +42,19 @@ class Deps:
             # Many workspaces: ask Slack with this request's own workspace token (Bolt's authorize).
             directory = directory.with_client(context.client, team_id)
         return Ctx(team_id=team_id, user_id=context.user_id, channel_id=context.channel_id,
-                   now=self.clock(), tz=self.settings.tz, directory=directory)
+                   now=self.clock(), tz=self.settings.tz, directory=directory,
+                   user_team_id=acting_team(body), enterprise_id=context.enterprise_id or None)
+
+
+def acting_team(body: dict) -> str | None:
+    """The acting person's own workspace, where Slack says it: a button's or form's `user.team_id`,
+    a command's `user_team`, an event's `event.user_team` (Slack Connect: another organisation's)."""
+    user = body.get("user")
+    for team in (user.get("team_id") if isinstance(user, dict) else None, body.get("user_team"),
+                 (body.get("event") or {}).get("user_team") if isinstance(body.get("event"), dict) else None):
+        if isinstance(team, str) and team:
+            return team
+    return None
 
 
 def signed_team(body: dict) -> str | None:
@@ -101,7 +113,11 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
     import handlers
 
     client = make_client(settings)
-    deps = Deps(settings=settings, db=db, directory=Directory(client, settings.admins), clock=clock)
+    from bot.core.workdays import holidays_of
+    from bot.services.settings import locale_for, named_admin_check
+
+    deps = Deps(settings=settings, db=db, clock=clock,
+                directory=Directory(client, settings.admins, named_admins=named_admin_check(db)))
     app = AsyncApp(client=client, signing_secret=settings.signing_secret,
                    process_before_response=True,
                    oauth_settings=oauth_settings(settings, db, client) if settings.multi_workspace else None,
@@ -134,18 +150,28 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
     @app.middleware
     async def request_context(context, body, next):
         """What a listener may name besides Slack's own arguments: `ctx`, `db`, `settings`."""
-        context["ctx"] = deps.ctx(context, body)
+        ctx = deps.ctx(context, body)
+        # The council's own time zone and bank holidays (`/scrutiny settings`), else the defaults.
+        tz, region = await locale_for(db, settings, ctx.team_id)
+        context["ctx"] = replace(ctx, tz=tz)
         context["db"] = db
         context["settings"] = settings
-        await next()
+        with holidays_of(region):
+            await next()
 
     handlers.register(app)
 
     @app.error
-    async def polite_errors(error, body, respond, logger, response):
+    async def polite_errors(error, body, respond, logger, response, context):
         """Turn any exception into a one-line private answer; log the ones that are our fault."""
         if isinstance(error, UserError):
             text = error.message
+            ctx = context.get("ctx") if context is not None else None
+            if isinstance(error, NotAllowed) and ctx is not None:
+                # A refused change: someone from another organisation (Slack Connect) is told so.
+                from bot.services.committees import refusal
+                async with db.session() as s:
+                    text = await refusal(s, ctx, error)
         else:
             logger.exception("Unhandled error", exc_info=error)
             text = "Sorry, something went wrong on our side and nothing was changed. Please try again in a minute."

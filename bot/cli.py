@@ -30,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser("import", help="import a paper's recommendations")
     imp.add_argument("path")
     imp.add_argument("--committee", required=True, help="committee code, e.g. cyp")
-    imp.add_argument("--review", required=True, help="review code, e.g. sg2010")
+    imp.add_argument("--review", help="review code, e.g. sg2010 (not needed for a table of indicator figures)")
+    imp.add_argument("--indicators", action="store_true",
+                     help="the file is a table of indicator figures (indicator, period, value, target: CSV or XLSX);"
+                     " found by its headings without this")
     imp.add_argument("--title")
     imp.add_argument("--agreed", help="the date the report was agreed")
     imp.add_argument("--format", default="auto", choices=["auto", "csv", "text", "html", "pdf", "docx", "xlsx"])
@@ -40,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--columns", help='which column is which, overriding the importer\'s reading, '
                      'e.g. "owner=Lead Officer,due=Target date" (roles: number, text, owner, due, '
                      'revised, status, rag, position, ignore)')
+    imp.add_argument("--take-paper", metavar="REF:FIELD,...",
+                     help="where the paper and Scrutineer both changed a field since the last import (a conflict, "
+                     "which keeps Scrutineer's value), take the paper's instead, e.g. \"rec-3:due,rec-5:owner\" "
+                     "(fields: text, due, status, owner); see the conflicts with --dry-run first")
     exp = sub.add_parser("export", help="write the \"Position on recommendations\" paper to a file")
     exp.add_argument("--committee", required=True, help="committee code, e.g. cyp")
     exp.add_argument("--review", help="review code, e.g. sg2010 (default: the committee's recommendations)")
@@ -47,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="default: from --out's extension, else docx")
     exp.add_argument("--out", help="file to write (default: position-<review>-<date>.<format> here); - for stdout")
     exp.add_argument("--team", help="Slack team ID (needed only when the database serves several workspaces)")
+    exp.add_argument("--since-last-meeting", action="store_true",
+                     help="instead of the paper: what changed since the committee's last meeting (new positions, "
+                     "status changes, items closed), as md or docx")
     rep = sub.add_parser("report", help="write the recommendations report (figures and chart) to a file")
     rep.add_argument("--committee", required=True, help="committee code, e.g. cyp")
     rep.add_argument("--since", help="compare with this date (default: the previous report's)")
@@ -54,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--out", help="file to write (default: report-<committee>-<date>.<format> here); "
                      "md writes the chart as a PNG beside it")
     rep.add_argument("--team", help="Slack team ID (needed only when the database serves several workspaces)")
+    ws = sub.add_parser("workspace", help="a council's data: export it, or remove it after an uninstall")
+    ws_sub = ws.add_subparsers(dest="ws_cmd", required=True)
+    ws_exp = ws_sub.add_parser("export", help="everything the workspace stored, as CSV per table in one zip")
+    ws_exp.add_argument("team", help="Slack team ID, e.g. T0123ABCD")
+    ws_exp.add_argument("--out", help="the zip to write (default: workspace-<team>-<date>.zip here)")
+    ws_del = ws_sub.add_parser("delete", help="remove everything the workspace stored (a record of it is kept)")
+    ws_del.add_argument("team", help="Slack team ID, e.g. T0123ABCD")
+    ws_del.add_argument("--force", action="store_true", help="even while the app is still installed there")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
@@ -90,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "report":
         logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(_report(settings, args))
+    if cmd == "workspace":
+        logging.getLogger().setLevel(logging.WARNING)
+        return asyncio.run(_workspace(settings, args))
     parser.print_help()
     return 2
 
@@ -180,6 +201,19 @@ async def _import(settings: Settings, args) -> int:
     if len(content) > CLI_MAX_FILE:
         print(f"{args.path} is too large to import ({CLI_MAX_FILE // 1024 // 1024} MB at most).", file=sys.stderr)
         return 2
+    from bot.importing.indicator_table import is_indicator_table
+    if getattr(args, "indicators", False) or is_indicator_table(content, args.path):
+        return await _import_indicators(settings, args, content, now, today)
+    if not args.review:
+        print("Say which review the recommendations belong to with --review (e.g. --review sg2010).", file=sys.stderr)
+        return 2
+    from bot.core.errors import UserError
+    from bot.services.imports import parse_take
+    try:
+        args.take = parse_take(getattr(args, "take_paper", None))
+    except UserError as e:
+        print(e.message, file=sys.stderr)
+        return 2
     agreed = None
     if args.agreed:
         agreed = dates.parse_date(args.agreed, today, prefer="past")
@@ -253,7 +287,7 @@ async def _store_import(settings, args, paper, now, agreed) -> int:
                 report = await import_items(
                     s, team_id=team, committee_code=args.committee, review_code=args.review, items=paper.items,
                     actor="cli", now=now, title=args.title or paper.title, agreed_on=agreed,
-                    as_of=paper.paper_date, source=Path(args.path).name)
+                    as_of=paper.paper_date, source=Path(args.path).name, take=getattr(args, "take", frozenset()))
         except UserError as e:
             print(e.message, file=sys.stderr)
             return 2
@@ -294,7 +328,8 @@ async def _compare_with_database(settings, args, paper, now, agreed) -> None:
             report = await import_items(
                 s, team_id=team, committee_code=args.committee, review_code=args.review, items=paper.items,
                 actor="cli", now=now, title=args.title or paper.title, agreed_on=agreed,
-                as_of=paper.paper_date, source=Path(args.path).name, dry_run=True)
+                as_of=paper.paper_date, source=Path(args.path).name, dry_run=True,
+                take=getattr(args, "take", frozenset()))
     except UserError as e:
         print(f"warning: not compared with the database: {e.message}", file=sys.stderr)
         return
@@ -309,46 +344,48 @@ async def _compare_with_database(settings, args, paper, now, agreed) -> None:
         print(f"{report.conflicts_heading()}:", file=out)
         for conflict in report.conflicts:
             print(f"  conflict: {conflict.describe()}", file=out)
+    for taken in report.taken:   # --take-paper
+        print(f"  the paper's value, as you chose: {taken.describe_taken()}", file=out)
 
 
 async def _export(settings: Settings, args) -> int:
     """`scrutineer export`: the position paper from the database into a file."""
     from datetime import datetime, timezone
 
-    from sqlalchemy import select
-
     from bot.core.errors import UserError
     from bot.db import Database
     from bot.export import FORMATS, build_position_paper, render
-    from models.tables import Workspace
 
-    fmt = args.format
-    if fmt is None and args.out and args.out != "-":
-        ext = Path(args.out).suffix.lower().lstrip(".")
-        fmt = {"markdown": "md"}.get(ext, ext) if ext in (*FORMATS, "markdown") else None
-    fmt = fmt or "docx"
+    fmt = _format_of(args, FORMATS)
     today = datetime.now(timezone.utc).astimezone(settings.tz).date()
     db = Database(settings.database_url)
     try:
         await db.upgrade()
         async with db.session() as s:
-            team = args.team
-            if not team:
-                teams = list(await s.scalars(select(Workspace.team_id)))
-                if len(teams) != 1:
-                    print("This database has " + ("no workspace yet: run /scrutiny setup in Slack first."
-                          if not teams else f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."),
-                          file=sys.stderr)
-                    return 2
-                team = teams[0]
+            team = args.team or await _only_workspace(s)
+            if team is None:
+                return 2
             try:
-                paper = await build_position_paper(s, team, args.committee, args.review, today=today)
+                if getattr(args, "since_last_meeting", False):
+                    from bot.export import changes
+                    if fmt not in changes.FORMATS:
+                        print(f"--since-last-meeting writes md or docx, not {fmt}.", file=sys.stderr)
+                        return 2
+                    paper = await changes.build_changes(s, team, args.committee, datetime.now(timezone.utc),
+                                                        settings.tz)
+                else:
+                    paper = await build_position_paper(s, team, args.committee, args.review, today=today)
             except UserError as e:
                 print(e.message, file=sys.stderr)
                 return 2
     finally:
         await db.dispose()
-    data, filename, _ = render(paper, fmt)
+    if getattr(args, "since_last_meeting", False):
+        data, filename, _ = changes.render(paper, fmt)
+        counted = f"{len(paper.changes)} changes"
+    else:
+        data, filename, _ = render(paper, fmt)
+        counted = f"{len(paper.rows)} recommendations"
     if args.out == "-":
         sys.stdout.buffer.write(data)
         return 0
@@ -358,28 +395,50 @@ async def _export(settings: Settings, args) -> int:
     except OSError as e:
         print(f"Can't write {out}: {e.strerror}.", file=sys.stderr)
         return 2
-    print(f"Wrote {out} ({fmt}, {len(paper.rows)} recommendations): {paper.title}")
+    print(f"Wrote {out} ({fmt}, {counted}): {paper.title}")
     return 0
+
+
+def _format_of(args, formats) -> str:
+    """--format, else the --out file's extension when it is one of `formats`, else docx."""
+    if args.format:
+        return args.format
+    if args.out and args.out != "-":
+        ext = Path(args.out).suffix.lower().lstrip(".")
+        ext = {"markdown": "md"}.get(ext, ext)
+        if ext in formats:
+            return ext
+    return "docx"
+
+
+async def _only_workspace(session) -> str | None:
+    """The database's one workspace, when --team is not given; None (having said why) when
+    there are none or several."""
+    from sqlalchemy import select
+
+    from models.tables import Workspace
+
+    teams = list(await session.scalars(select(Workspace.team_id)))
+    if len(teams) == 1:
+        return teams[0]
+    print("This database has " + ("no workspace yet: run /scrutiny setup in Slack first."
+          if not teams else f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."),
+          file=sys.stderr)
+    return None
 
 
 async def _report(settings: Settings, args) -> int:
     """`scrutineer report`: the recommendations report from the database into a file."""
     from datetime import datetime, timezone
 
-    from sqlalchemy import select
-
     from bot.core import dates
     from bot.db import Database
     from bot.export.report import REPORT_FORMATS, render_report
     from bot.services import reports
+    from bot.services.indicators import standings_of
     from models.queries import committee_by_code
-    from models.tables import Workspace
 
-    fmt = args.format
-    if fmt is None and args.out:
-        ext = Path(args.out).suffix.lower().lstrip(".")
-        fmt = {"markdown": "md"}.get(ext, ext) if ext in (*REPORT_FORMATS, "markdown") else None
-    fmt = fmt or "docx"
+    fmt = _format_of(args, REPORT_FORMATS)
     now = datetime.now(timezone.utc)
     today = now.astimezone(settings.tz).date()
     since = None
@@ -393,21 +452,16 @@ async def _report(settings: Settings, args) -> int:
     try:
         await db.upgrade()
         async with db.session() as s, s.begin():
-            team = args.team
-            if not team:
-                teams = list(await s.scalars(select(Workspace.team_id)))
-                if len(teams) != 1:
-                    print("This database has " + ("no workspace yet: run /scrutiny setup in Slack first."
-                          if not teams else f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."),
-                          file=sys.stderr)
-                    return 2
-                team = teams[0]
+            team = args.team or await _only_workspace(s)
+            if team is None:
+                return 2
             committee = await committee_by_code(s, team, args.committee)
             if committee is None:
                 print(f"There is no committee `{args.committee}` in {team}.", file=sys.stderr)
                 return 2
             report = await reports.build_report(s, team, [committee], now=now, tz=settings.tz, since=since)
-            data, filename, beside = render_report(report, fmt, Path(args.out).stem if args.out else None)
+            data, filename, beside = render_report(report, fmt, Path(args.out).stem if args.out else None,
+                                                   indicators=await standings_of(s, committee))
             out = Path(args.out or filename)
             try:
                 out.write_bytes(data)
@@ -420,8 +474,109 @@ async def _report(settings: Settings, args) -> int:
     finally:
         await db.dispose()
     extra = f" and its chart {out.with_suffix('.png')}" if beside else ""
+    if len(beside) > 1:
+        extra += f" (and {len(beside) - 1} indicator chart{'s' if len(beside) > 2 else ''} beside it)"
     print(f"Wrote {out}{extra} ({fmt}): {report.title}")
     return 0
+
+
+async def _import_indicators(settings: Settings, args, content: bytes, now, today) -> int:
+    """`scrutineer import <table> --committee CODE`: a table of indicator figures (CSV or XLSX).
+    New indicators and figures are added; figures already recorded are never replaced (a
+    different one in the table is listed as a conflict). --dry-run: what would happen."""
+    from sqlalchemy import select
+    from sqlalchemy.engine import make_url
+
+    from bot.core.errors import UserError
+    from bot.db import Database
+    from bot.importing import PaperFormatError
+    from bot.importing.indicator_table import read_indicator_table
+    from bot.services.indicators import import_table
+    from models.tables import Workspace
+
+    try:
+        table = read_indicator_table(content, args.path)
+    except PaperFormatError as e:
+        print(str(e).splitlines()[0] if str(e) else "I couldn't read that table.", file=sys.stderr)
+        return 2
+    print("Read as a table of indicator figures: " + ", ".join(
+        f"{heading or '(no heading)'} -> {column}" for column, heading in table.columns.items()) + ".")
+    for problem in table.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    url = make_url(settings.database_url)
+    if args.dry_run and url.get_backend_name() == "sqlite" and (
+            url.database in (None, "", ":memory:") or not Path(url.database).exists()):
+        for row in table.rows:
+            print(f"  {row.indicator} | {row.period} | {row.value}" + (f" | target {row.target}" if row.target else ""))
+        print(f"{len(table.rows)} figures found; nothing stored (dry run, no database to compare with).",
+              file=sys.stderr)
+        return 0
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        try:
+            async with db.session() as s:      # committed only when it is not a dry run
+                team = args.team
+                if not team:
+                    teams = list(await s.scalars(select(Workspace.team_id)))
+                    if len(teams) != 1:
+                        raise UserError("This database has " + (
+                            "no workspace yet: run /scrutiny setup in Slack first." if not teams else
+                            f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."))
+                    team = teams[0]
+                result = await import_table(s, team_id=team, committee_code=args.committee, rows=table.rows,
+                                            actor="cli", now=now, today=today, dry_run=args.dry_run)
+                if not args.dry_run:
+                    await s.commit()
+        except UserError as e:
+            print(e.message, file=sys.stderr)
+            return 2
+    finally:
+        await db.dispose()
+    for name in result.new_indicators:
+        print(f"  new indicator: {name}")
+    for name, period, value in result.added:
+        print(f"  {'would add' if args.dry_run else 'added'}: {name}, {period}: {value:g}")
+    for conflict in result.conflicts:
+        print(f"  conflict: {conflict.describe()}")
+    for problem in result.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(result.summary() + (" Nothing stored (dry run)." if args.dry_run else ""))
+    return 0
+
+
+async def _workspace(settings: Settings, args) -> int:
+    """`scrutineer workspace export|delete T123`: a council's data, out or gone."""
+    from datetime import datetime, timezone
+
+    from bot.core.errors import UserError
+    from bot.db import Database
+    from bot.services import workspace_data
+
+    now = datetime.now(timezone.utc)
+    out = Path(getattr(args, "out", None) or f"workspace-{args.team.strip().upper()}-{now:%Y-%m-%d}.zip")
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        if args.ws_cmd == "export":
+            done = await workspace_data.export_workspace(db, args.team, out, now)
+            print(f"Wrote {out}: {done.rows} rows from {sum(1 for n in done.counts.values() if n)} tables "
+                  f"of workspace {done.team_id} (tokens left out).")
+        else:
+            removal = await workspace_data.remove_workspace(db, args.team, now, force=args.force)
+            print(f"Removed workspace {removal.team_id}'s data: {removal.rows} rows from {len(removal.counts)} "
+                  "tables. A record of the removal is kept.")
+        return 0
+    except UserError as e:
+        print(e.message, file=sys.stderr)
+        return 2
+    except OSError as e:
+        if e.filename is None:   # not the file: the database (say) out of reach
+            raise
+        print(f"Can't write {out}: {e.strerror}.", file=sys.stderr)
+        return 2
+    finally:
+        await db.dispose()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,18 @@ def _minutes(value: str | None, default: int) -> int:
     return int(m.group(1) or 0) * 60 + int(m.group(2) or 0)
 
 
+def _retention_days(value: str | None) -> int | None:
+    """SCRUTINEER_RETENTION_DAYS: whole days (default 90); "off" (or 0) keeps data for ever."""
+    value = (value or "").strip().lower()
+    if not value:
+        return 90
+    if value in ("off", "never", "0"):
+        return None
+    if not value.isdigit():
+        raise ValueError(f"SCRUTINEER_RETENTION_DAYS: can't read {value!r}; use a number of days, e.g. 90, or off")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = normalise_database_url(DEFAULT_DATABASE_URL)
@@ -44,6 +56,10 @@ class Settings:
     remind_days: int = 7              # owners are reminded this many days before an item falls due
     update_days: int = 10             # owners are asked for updates this many working days before a meeting
     escalate_days: int = 10           # an item overdue by more than this many working days is escalated
+    # Defaults with no variable of their own; each council may set its own (`/scrutiny settings`).
+    escalate_roles: tuple[str, ...] = ("chair", "officer")   # whose committee roles hear of escalations
+    meeting_minutes: int = 120        # a meeting's length unless said otherwise
+    holiday_region: str = "england-and-wales"   # whose bank holidays are not working days (bot.core.workdays)
     worker_interval: float = 5.0      # seconds between rounds of scheduled work and delivery
     lease_seconds: float = 30.0       # how soon another replica takes over from one that died
     worker: bool = True               # off: this replica only answers Slack; others deliver
@@ -52,6 +68,7 @@ class Settings:
     client_secret: str | None = None
     smtp_url: str | None = None       # smtp://, smtp+starttls:// or smtps://[user:pass@]host[:port]: letters by email
     mail_from: str | None = None      # the From address of those emails
+    retention_days: int | None = 90   # an uninstalled workspace's data is removed this long after (None: never)
 
     @property
     def multi_workspace(self) -> bool:
@@ -90,6 +107,7 @@ class Settings:
             client_secret=(env.get("SLACK_CLIENT_SECRET") or "").strip() or None,
             smtp_url=(env.get("SCRUTINEER_SMTP_URL") or "").strip() or None,
             mail_from=(env.get("SCRUTINEER_MAIL_FROM") or "").strip() or None,
+            retention_days=_retention_days(env.get("SCRUTINEER_RETENTION_DAYS")),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -15,9 +15,11 @@ log = logging.getLogger("scrutineer.scheduled")
 
 
 async def run_scheduled(db, settings: Settings, now: datetime, *, reminders_too: bool = True) -> int:
-    from bot.export.letter_email import letter_mail
-    from bot.services import escalations, events, letters, meetings, reminders, updates
+    from bot.export.letter_email import letter_mail, update_mail
+    from bot.services import escalations, events, indicators, letters, meetings, reminders, updates
+    from bot.services.workspace_data import forget_expired_states, remove_expired_workspaces
     from bot.slack_ui import carry as carry_ui
+    from bot.slack_ui import indicators as indicators_ui
     from bot.slack_ui import letters as letters_ui
     from bot.slack_ui import meetings as meetings_ui
     from bot.slack_ui import reminders as reminders_ui
@@ -29,9 +31,15 @@ async def run_scheduled(db, settings: Settings, now: datetime, *, reminders_too:
             events.forget_old_events]
     if reminders_too:
         jobs.append(escalations.resume_paused)   # before reminders: a resumed item is chased again
-        jobs.append(partial(reminders.queue_reminders, render=reminders_ui))
+        # Escalations before reminders: the Monday summary lists what was escalated that morning.
         jobs.append(partial(escalations.queue_escalations, render=carry_ui))
-        jobs.append(partial(updates.queue_update_requests, render=updates_ui))
+        jobs.append(partial(reminders.queue_reminders, render=reminders_ui))
+        jobs.append(partial(updates.queue_update_requests, render=updates_ui, mail=update_mail(settings)))
+        # A council's data is its own: removed SCRUTINEER_RETENTION_DAYS after an uninstall;
+        # OAuth states past their expiry forgotten.
+        jobs.append(remove_expired_workspaces)
+        jobs.append(forget_expired_states)
+        jobs.append(partial(indicators.queue_figure_reminders, render=indicators_ui))
     for job in jobs:
         async with db.session() as s, s.begin():
             queued += await job(s, now, settings) or 0
@@ -63,8 +71,8 @@ def mail_sender(settings: Settings):
     (None when no mail server is configured)."""
     if not settings.smtp_url:
         return None
-    from bot.delivery.mail import smtp_sender
-    return smtp_sender(settings.smtp_url, settings.mail_from or "scrutineer@localhost")
+    from bot.delivery.mail import link_key, smtp_sender
+    return smtp_sender(settings.smtp_url, settings.mail_from or "scrutineer@localhost", links_key=link_key(settings))
 
 
 def many_workspaces(settings: Settings, db, directory, client_kwargs: dict) -> dict:
@@ -106,7 +114,8 @@ def build_worker(settings: Settings, db, clock, *, interval: float | None = None
     if settings.multi_workspace:
         kwargs["token"] = None   # each row goes with its own workspace's token (token_for)
     client = AsyncWebClient(**kwargs)
-    directory = Directory(client, settings.admins)
+    from bot.services.settings import named_admin_check
+    directory = Directory(client, settings.admins, named_admins=named_admin_check(db))
     # Home views are built as they are sent: they see private committees as the app does.
     many: dict = {"build_view": home_builder(directory)}
     if settings.multi_workspace:

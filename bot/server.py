@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
@@ -45,7 +45,8 @@ def web_app(app: AsyncApp | Callable[[], AsyncApp | None], db: Database, *,
     """POST /slack/events for commands, interactions and events; GET /healthz;
     GET /public/<workspace>/<committee>[.csv], a published committee's tracker (no Slack); and
     GET/POST /ack/<token>, an emailed decision letter's acknowledgement link (GET shows the
-    letter and a button, only the button's POST acknowledges).
+    letter and a button, only the button's POST acknowledges); GET/POST /update/<token>, an owner
+    outside Slack's page to send the updates asked of them before a meeting.
 
     A request that Slack did not sign is answered 401 here, before Bolt parses it: nothing in an
     unverified body (a response_url, a trigger_id, a file URL) is ever used. `app` may be a
@@ -167,6 +168,48 @@ def web_app(app: AsyncApp | Callable[[], AsyncApp | None], db: Database, *,
                                 headers={"Cache-Control": "no-store", "Retry-After": "30"})
         return _ack_html(404, ack_page.NOT_FOUND_HTML) if html is None else _ack_html(200, html)
 
+    async def update_page(request: web.Request) -> web.Response:
+        """An owner outside Slack's personal update link: GET shows their items and a form for each;
+        POST sends one update for review. The same 404 for a token unknown or expired."""
+        from bot.core.errors import UserError
+        from bot.core.status import STATUSES
+        from bot.services import updates
+        from bot.slack_ui import updates as updates_ui
+
+        token = request.match_info["token"]
+        done = error = None
+        try:
+            if request.method == "POST":
+                form = await request.post()
+                async with db.session() as s, s.begin():
+                    try:
+                        item_id = int(str(form.get("item") or ""))
+                        due_text = str(form.get("due") or "").strip()
+                        due = date.fromisoformat(due_text) if due_text else None
+                        proposal = updates.Proposal(str(form.get("position") or ""),
+                                                    str(form.get("status") or "").strip() or None, due)
+                        sent = await updates.submit_by_token(s, token, item_id, proposal, now(), page_tz,
+                                                             render=updates_ui)
+                    except ValueError:
+                        sent, error = None, "That form didn't come through whole: please try again."
+                    except UserError as e:
+                        sent, error = None, e.message
+                    if sent is not None:
+                        done = f"Thank you — your update on {sent[1].full_ref} went to the committee's officer to review."
+                    elif error is None:
+                        return _ack_html(404, ack_page.UPDATE_NOT_FOUND_HTML)
+            async with db.session() as s:
+                found = await updates.request_for_token(s, token, now())
+                html = None if found is None else ack_page.render_update_form(found, page_tz, STATUSES,
+                                                                             done=done, error=error)
+        except Exception as e:   # the database away: say so briefly, and show nothing
+            log.warning("Update page unavailable (%s)", type(e).__name__)
+            return web.Response(status=503, text="Temporarily unavailable; please try again shortly.",
+                                headers={"Cache-Control": "no-store", "Retry-After": "30"})
+        if html is None:
+            return _ack_html(404, ack_page.UPDATE_NOT_FOUND_HTML)
+        return _ack_html(400 if error else 200, html)
+
     web_application = web.Application(client_max_size=1024 * 1024)
     web_application.router.add_post("/slack/events", slack_events)
     web_application.router.add_get("/healthz", healthz)
@@ -175,6 +218,8 @@ def web_app(app: AsyncApp | Callable[[], AsyncApp | None], db: Database, *,
     web_application.router.add_get("/public/{slug}/{code}", public_tracker)
     web_application.router.add_get("/ack/{token}", ack_letter)
     web_application.router.add_post("/ack/{token}", ack_letter)
+    web_application.router.add_get("/update/{token}", update_page)
+    web_application.router.add_post("/update/{token}", update_page)
     return web_application
 
 

@@ -3,6 +3,7 @@ period (again for the same period: a correction), and one indicator's figures by
 from __future__ import annotations
 
 from bot.core.errors import UserError
+from bot.export.indicator_chart import upload_history_chart
 from bot.services import indicators
 from bot.services.parsing import clean, is_help
 from bot.slack_ui import indicators as render
@@ -10,7 +11,7 @@ from bot.slack_ui import items as item_render
 from handlers.replies import ephemeral
 
 
-async def indicator_command(ack, command, ctx, db):
+async def indicator_command(ack, command, client, ctx, db):
     text = clean(command.get("text", ""))
     word, _, rest = text.partition(" ")
     verb, rest = word.lower(), rest.strip()
@@ -23,15 +24,20 @@ async def indicator_command(ack, command, ctx, db):
             else:
                 msg = render.recorded(await indicators.record(s, ctx, rest))
         return await ack(**ephemeral(msg))
+    chart_of = None
     async with db.session() as s:
         if not text:
             msg = render.board(await indicators.board(s, ctx))
         elif text.lower().endswith(" history") or text.lower() == "history":
-            msg = render.history(await indicators.history(s, ctx, text[:-len("history")].strip()))
+            chart_of = await indicators.history(s, ctx, text[:-len("history")].strip())
+            msg = render.history(chart_of)
         else:
             raise UserError(f"I don't know `/indicator {text[:40]}`. Try `/indicator`, `add`, `rec`, "
                             "`<name> history` or `help`.")
     await ack(**ephemeral(msg))
+    # The figures answer at once; their chart then goes to the channel (files upload v2).
+    if chart_of is not None and (note := await upload_history_chart(ctx, client, chart_of)):
+        await client.chat_postEphemeral(channel=ctx.channel_id, user=ctx.user_id, text=note)
 
 
 def register(app) -> None:

@@ -12,7 +12,7 @@ from handlers.replies import ephemeral
 VERBS = {"new": "new", "schedule": "new", "decision": "decision", "resolved": "decision",
          "action": "action", "close": "close", "closed": "close", "held": "close",
          "cancel": "cancel", "move": "move", "reschedule": "move", "postpone": "move",
-         "updates": "updates", "agenda": "agenda"}
+         "updates": "updates", "agenda": "agenda", "drop": "drop", "undrop": "undrop"}
 
 
 async def meeting_command(ack, command, ctx, db):
@@ -27,7 +27,7 @@ async def meeting_command(ack, command, ctx, db):
         return await ack(**ephemeral(msg))
     if verb is None:
         raise UserError(f"I don't know `/meeting {word[:30]}`. Try `/meeting`, `new`, `decision`, `action`, "
-                        "`close`, `move`, `cancel`, `updates` or `help`.")
+                        "`close`, `move`, `cancel`, `updates`, `agenda`, `drop`, `undrop` or `help`.")
     if verb == "updates":
         from bot.services import updates
         from bot.slack_ui import updates as updates_render
@@ -39,6 +39,18 @@ async def meeting_command(ack, command, ctx, db):
         from bot.slack_ui import agenda as agenda_render
         async with db.session() as s:
             msg = agenda_render.agenda(await agenda.agenda(s, ctx), ctx.tz)
+        return await ack(**ephemeral(msg))
+    if verb in ("drop", "undrop"):
+        from bot.services import agenda
+        from bot.slack_ui import agenda as agenda_render
+        ref, reason = agenda.parse_drop(rest)
+        if verb == "undrop" and reason:
+            raise UserError("`/meeting undrop` takes only the item, e.g. `/meeting undrop rec-3`.")
+        async with db.session() as s, s.begin():
+            if verb == "drop":
+                msg = agenda_render.dropped(await agenda.drop(s, ctx, ref, reason), ctx.tz)
+            else:
+                msg = agenda_render.undropped(await agenda.undrop(s, ctx, ref), ctx.tz)
         return await ack(**ephemeral(msg))
     if verb in ("close", "cancel") and rest:
         raise UserError(f"`/meeting {verb}` takes nothing after it: it {verb}s the meeting `/meeting` shows.")
@@ -75,6 +87,19 @@ async def post_agenda_button(ack, action, respond, ctx, db):
                                                                         replace_original=False))
 
 
+async def undrop_button(ack, action, respond, ctx, db):
+    """Undo on a `/meeting drop` answer: the item goes back on that meeting's agenda."""
+    from bot.services import agenda
+    from bot.slack_ui import agenda as agenda_render
+    await ack()
+    meeting_id, item_id = agenda_render.undrop_ids_of(action.get("value"))
+    async with db.session() as s, s.begin():
+        result = await agenda.undrop(s, ctx, None, meeting_id=meeting_id, item_id=item_id)
+    await respond(**agenda_render.undropped(result, ctx.tz).payload(response_type="ephemeral",
+                                                                   replace_original=False))
+
+
 def register(app) -> None:
     app.command("/meeting")(meeting_command)
     app.action("agenda_post")(post_agenda_button)
+    app.action("agenda_undrop")(undrop_button)

@@ -61,12 +61,13 @@ async def return_button(ack, action, body, client, ctx, db):
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-async def return_submitted(ack, view, client, ctx, db):
+async def return_submitted(ack, view, client, ctx, db, settings):
+    from bot.export.letter_email import update_mail
     try:
         meta = UpdateReview.loads(view.get("private_metadata"))
         async with db.session() as s, s.begin():
             item, _ = await updates.return_update(s, ctx, meta.position_id, submitted(view["state"]["values"], "reason"),
-                                                  render=render)
+                                                  render=render, mail=update_mail(settings))
             msg = render.was_returned(item)
     except UserError as e:
         return await ack(response_action="errors", errors={"reason": e.message})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables import Base, UTCDateTime
@@ -37,3 +37,20 @@ class Escalation(Base):
     escalated_on: Mapped[date] = mapped_column(Date)
     days_late: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgendaDrop(Base):
+    """An open item dropped from one meeting's agenda by its officer (`/meeting drop`): not asked
+    for an update for that meeting, nor chased. Undoing it ends the row (undone_at); dropping
+    again starts a new one."""
+    __tablename__ = "agenda_drops"
+    __table_args__ = (Index("ix_agenda_drop_meeting", "meeting_id", "undone_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    dropped_by: Mapped[str] = mapped_column(String(64))
+    dropped_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(64))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -39,3 +39,12 @@ class OAuthState(Base):
     state: Mapped[str] = mapped_column(String(100), primary_key=True)
     expires_at: Mapped[datetime]
     consumed_at: Mapped[datetime | None]
+
+
+class OrgWorkspace(Base):
+    """A workspace of an Enterprise Grid org whose app is installed org-wide, as its requests
+    showed it: the worker finds the org's installation (and token) for the workspace's rows."""
+    __tablename__ = "org_workspaces"
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32))
+    seen_at: Mapped[datetime]

@@ -133,7 +133,9 @@ async def test_escalated_once_after_ten_working_days_across_a_bank_holiday(harne
         assert (row.item_id, row.escalated_on, row.days_late) == (item_id, date(2026, 6, 1), 11)
 
     summary = payload_text(await outbox(h, "summary:1:2026-W24:UBOB"))   # Monday 8 June
-    assert "Escalated this week (1)" in summary and "cyp/act-1" in summary.split("Escalated this week")[1]
+    escalated = summary.split("Escalated (1)")[1].split("Overdue")[0]
+    assert "cyp/act-1" in escalated and "<@UCAROL>" in escalated
+    assert "16 working days late" in escalated and "escalated since 1 Jun 2026" in escalated
     h.clock.now = at(date(2026, 6, 8), 10)
     await dispatcher(h).run_once()
     [alice] = [r for r in dms(h, "UALICE") if "Escalated" in r.text]

@@ -224,3 +224,138 @@ def test_smtp_urls_are_read():
         "mail.example.org", 465, "u", "p", use_tls=True, start_tls=False)
     with pytest.raises(ValueError):
         SmtpConfig.from_url("http://mail.example.org")
+
+
+async def test_the_outbox_never_holds_the_acknowledgement_link_in_clear(h, mailbox):
+    """Someone who can read the database (the outbox) can't acknowledge on the contact's behalf:
+    the token is sealed in the queued payload and opened only as the email is sent."""
+    await send_letter_by_email(h)
+    async with h.db.session() as s:
+        queued = await s.scalar(select(OutboxMessage.payload).where(OutboxMessage.channel.like("mail:%")))
+    await dispatcher(h).run_once()
+    [message] = [m for m in mailbox.messages if m["To"] == JANE]
+    token = ack_path(message).rsplit("/", 1)[1]
+    assert token not in str(queued) and "~ack~" in queued["text"] and "~ack~" in queued["html"]
+    assert "~ack~" not in message.get_body(preferencelist=("plain",)).get_content()
+    assert (await post(h, ack_path(message)))[0] == 200
+    assert (await jane(h)).acknowledged_at is not None
+
+
+def test_sealed_links_open_only_with_their_key_and_old_rows_go_as_they_are():
+    from bot.delivery.mail import MailDeferred, build_message, seal, unseal
+
+    key, other = b"k" * 32, b"o" * 32
+    sealed = seal("secret-token-123", key)
+    assert "secret-token-123" not in sealed and unseal(sealed[5:-1], key) == "secret-token-123"
+    assert unseal(sealed[5:-1], other) is None and unseal(sealed[5:-2] + "A", key) is None
+    payload = {"to": JANE, "subject": "Letter", "text": f"Open {PUBLIC}/ack/{sealed}\n",
+               "html": f'<a href="{PUBLIC}/ack/{sealed}">Acknowledge</a>'}
+    built = build_message(payload, "letter:1:2", "scrutiny@essex.gov.uk", key)
+    assert f"{PUBLIC}/ack/secret-token-123" in built.get_body(preferencelist=("plain",)).get_content()
+    with pytest.raises(MailDeferred):
+        build_message(payload, "letter:1:2", "scrutiny@essex.gov.uk", other)
+    # A row queued before links were sealed keeps working: its link goes as it was.
+    old = {"to": JANE, "subject": "Letter", "text": f"Open {PUBLIC}/ack/plainOldToken\n"}
+    assert f"{PUBLIC}/ack/plainOldToken" in build_message(old, "k", "a@b.c", key).get_content()
+
+
+async def test_the_automatic_letter_chase_is_audited(h, mailbox):
+    from bot.scheduled import run_scheduled
+    from bot.services.audit import SYSTEM
+
+    await send_letter_by_email(h)
+    await dispatcher(h).run_once()
+    h.clock.now += timedelta(days=7)
+    await run_scheduled(h.db, h.settings, h.clock.now, reminders_too=False)
+    await run_scheduled(h.db, h.settings, h.clock.now, reminders_too=False)
+    async with h.db.session() as s:
+        chases = list(await s.scalars(select(AuditEvent).where(AuditEvent.entity == "letter",
+                                                               AuditEvent.action == "chase")))
+    assert len(chases) == 1 and chases[0].actor == SYSTEM and chases[0].after["automatic"] is True
+    assert any(JANE in m for m in chases[0].after["missing"])
+
+
+async def test_an_owner_outside_slack_is_asked_by_email_and_answers_on_a_page(h, mailbox):
+    """A role held by someone known only by email: the request for updates goes by email with a
+    personal link; its page takes an update, which goes through the same review as one from Slack."""
+    from datetime import date, timezone
+
+    from bot.scheduled import run_scheduled
+    from models.updates import UpdateRequest
+    from tests.test_reminders import action, at, dms
+    from tests.test_reminders import set_up as roles_set_up
+
+    nurse = "Chief Nurse, NHS Mid Essex"
+    h.clock.now = at(date(2026, 5, 1), 10)
+    await roles_set_up(h)
+    await h.command("/scrutiny", f'role "{nurse}" Jane Smith <mailto:{JANE}|{JANE}>', user="UADMIN", channel="CCYP")
+    await h.command("/meeting", "new 4 June 2026 10:00", user="UBOB", channel="CCYP")
+    await action(h, "Audit hospital <discharge> planning", date(2026, 7, 31), owner=nurse)
+    await run_scheduled(h.db, h.settings, at(date(2026, 5, 20), 9).astimezone(timezone.utc))
+    await run_scheduled(h.db, h.settings, at(date(2026, 5, 20), 9, 5).astimezone(timezone.utc))   # once
+    h.clock.now = at(date(2026, 5, 20), 9, 10)
+    d = dispatcher(h)
+    await d.run_once()
+    [request] = [m for m in mailbox.messages if m["To"] == JANE]
+    assert request["Subject"].startswith("Update requested before Children and Young People Scrutiny Committee")
+    text = request.get_body(preferencelist=("plain",)).get_content()
+    assert "Dear Jane Smith" in text and "Audit hospital <discharge> planning" in text
+    [link] = re.findall(re.escape(PUBLIC) + r"/update/[A-Za-z0-9_-]+", text)
+    path = link[len(PUBLIC):]
+    async with h.db.session() as s:
+        queued = await s.scalar(select(OutboxMessage.payload).where(OutboxMessage.key.like("updates:request:%")))
+        [row] = list(await s.scalars(select(UpdateRequest)))
+    assert path.rsplit("/", 1)[1] not in str(queued) and row.email == JANE and row.token_hash
+
+    # The page: the item (escaped) and a form; nothing is sent by opening it.
+    status, page = await get(h, path)
+    assert status == 200 and "Audit hospital &lt;discharge&gt; planning" in page and 'method="post"' in page
+    assert (await get(h, "/update/not-a-real-token"))[0] == 404
+    async with h.http.post(h.url + path, data={"item": str(row.id + 10_000), "position": "x"}) as resp:
+        assert resp.status == 400 and "one you are asked about" in await resp.text()
+    async with h.http.post(h.url + path, data={"item": "", "position": "x"}) as resp:
+        assert resp.status == 400
+    async with h.db.session() as s:
+        from models.tables import Item
+        item_id = await s.scalar(select(Item.id).where(Item.text.like("Audit hospital%")))
+    async with h.http.post(h.url + path, data={"item": str(item_id), "position": "  "}) as resp:
+        assert resp.status == 400 and "Write the update" in await resp.text()
+    async with h.http.post(h.url + path, data={"item": str(item_id), "position": "Audit <b>booked</b> for June",
+                                               "status": "in progress", "due": "2026-06-30"}) as resp:
+        answer = await resp.text()
+        assert resp.status == 200 and "went to the committee" in answer and "Audit &lt;b&gt;booked" in answer
+
+    # The officer reviews it as any other update.
+    await d.run_once()
+    bob = next(r for r in dms(h, "UBOB") if "by email" in r.visible)
+    assert "Jane Smith (by email) sent an update on cyp/act-1 for review" in bob.visible
+    status_card = await h.command("/meeting", "updates", user="UBOB", channel="CCYP")
+    assert f"{JANE} (by email)" in status_card.visible.split("Outstanding")[0]
+    await h.press(bob.button("Accept"), user="UBOB", channel="DUBOB", message=bob)
+    await h.settle()
+    card = await h.command("/position", "act-1", user="UBOB", channel="CCYP")
+    assert "Audit &lt;b&gt;booked&lt;/b&gt; for June" in card.visible and "30 Jun 2026" in card.visible
+    async with h.db.session() as s:
+        actors = set(await s.scalars(select(AuditEvent.actor).where(AuditEvent.action == "update_submitted")))
+    assert actors == {f"email:{JANE}"}
+    # A second update that says nothing, returned with a reason: the reason comes by email with the
+    # same link, and the page shows it.
+    async with h.http.post(h.url + path, data={"item": str(item_id), "position": "No change"}) as resp:
+        assert resp.status == 200
+    await d.run_once()
+    bob2 = next(r for r in reversed(dms(h, "UBOB")) if "No change" in r.visible)
+    assert "says nothing the committee can use" in bob2.visible
+    await h.press(bob2.button("Return"), user="UBOB", channel="DUBOB", message=bob2)
+    form = await h.opened_view()
+    assert (await h.submit(form, {("reason", "value"): "Say when the audit reports"}, user="UBOB")) == (200, None)
+    await d.run_once()
+    [returned] = [m for m in mailbox.messages if m["To"] == JANE and m["Subject"].startswith("Update returned: ")]
+    body = returned.get_body(preferencelist=("plain",)).get_content()
+    assert "Say when the audit reports" in body and link in body
+    status, page = await get(h, path)
+    assert "returned — why: Say when the audit reports" in page
+
+    # Answered: no automatic chase three working days before.
+    await run_scheduled(h.db, h.settings, at(date(2026, 6, 1), 9).astimezone(timezone.utc))
+    async with h.db.session() as s:
+        assert await s.scalar(select(OutboxMessage.key).where(OutboxMessage.key.like("updates:chase:%"))) is None

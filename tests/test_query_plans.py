@@ -81,6 +81,8 @@ SETTINGS = Settings(tz_name="Europe/London")
 EXEMPT = {
     "workspaces": "one row per Slack workspace using the app; read only by primary key anyway",
     "leases": "one row per lease name (just 'dispatcher'); read only by primary key anyway",
+    "workspace_settings": "one row per workspace that set its own settings; each scheduled round reads it whole "
+                          "once (bot.services.settings.Resolver), elsewhere only by primary key",
 }
 CHECKED = frozenset(Base.metadata.tables) - frozenset(EXEMPT) | SEARCH_TABLES
 # The search tables are not in the models: their columns, for reading index conditions.

@@ -10,7 +10,11 @@ class UserError(Exception):
 
 
 class NotAllowed(UserError):
-    pass
+    """A refusal to change something the person may not change."""
+
+
+class NotVisible(NotAllowed):
+    """A refusal to show something the person may not see."""
 
 
 class NotFound(UserError):

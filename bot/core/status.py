@@ -86,3 +86,25 @@ def status_from_paper(text: str | None) -> str | None:
     (`/update … status paused until …`), it is in progress."""
     found = normalise_status(text)
     return "in progress" if found in PAUSED else found
+
+
+# ---- overdue: the ONE definition every surface uses ----------------------------------------------
+# (the digest, the Home tab, reports, `/actions overdue`, the agenda, the public page's RAG,
+# reminders, escalations and the update flags). The database-side twin is
+# bot.services.items.overdue_where / counted (models may not import bot.core).
+
+def on_hold(status: str, paused_until, today) -> bool:
+    """Paused or deferred and not yet resumed (no day to resume, or that day still to come)."""
+    return status in PAUSED and (paused_until is None or paused_until > today)
+
+
+def is_overdue(status: str, due, today, paused_until=None) -> bool:
+    """Open, past its due date, and not on hold (paused or deferred till a later day)."""
+    return (status not in CLOSED and due is not None and due < today
+            and not on_hold(status, paused_until, today))
+
+
+def item_overdue(item, today) -> bool:
+    """is_overdue for anything with status, due and (optionally) paused_until: an Item, an ItemRow,
+    a plain row of those columns."""
+    return is_overdue(item.status, item.due, today, getattr(item, "paused_until", None))

@@ -669,8 +669,22 @@ class Dispatcher:
         async with self._writing(), self.db.session() as s, s.begin():
             if self.on_revoked is not None:
                 await self.on_revoked(s, team_id, error, now)
+            # Each row given up is told to the on_dead hooks as a death of its own would be (a
+            # letter's recipient marked undelivered), in this same transaction.
+            waiting = list(await s.scalars(select(OutboxMessage).where(
+                OutboxMessage.team_id == team_id, OutboxMessage.sent_at.is_(None), OutboxMessage.dead_at.is_(None))))
             dropped = await abandon_team(s, team_id, error, now)
+            await self._tell_dead(s, waiting, error[:500])
         log.warning("Stopped sending to workspace %s (%s): %d queued messages given up", team_id, error, dropped)
+
+    async def _tell_dead(self, s: AsyncSession, rows: list[OutboxMessage], error: str) -> None:
+        for row in rows:
+            for hook in self.on_dead_in_transaction:
+                try:
+                    async with s.begin_nested():
+                        await hook(s, row, error)
+                except Exception:  # the row is dead regardless; the bookkeeping failing must not undo it
+                    log.exception("on_dead_in_transaction hook failed for %s", row.key)
 
     async def _give_up(self, row: OutboxMessage, error: str) -> None:
         """Retrying can't help: the row ends as dead, the error kept (and the hooks told)."""
@@ -680,12 +694,7 @@ class Dispatcher:
                 dead_at=self.clock(), in_flight_since=None, last_error=error)
                 .execution_options(synchronize_session=False))
             if done.rowcount == 1:
-                for hook in self.on_dead_in_transaction:
-                    try:
-                        async with s.begin_nested():
-                            await hook(s, row, error)
-                    except Exception:  # the row is dead regardless; the bookkeeping failing must not undo it
-                        log.exception("on_dead_in_transaction hook failed for %s", row.key)
+                await self._tell_dead(s, [row], error)
         log.warning("Gave up on %s: %s", row.key, error)
 
     async def _split(self, row: OutboxMessage, error: str) -> bool:

@@ -75,3 +75,67 @@ NOT_FOUND_HTML = _page("Link not found", "<h1>This link doesn't work any more</h
                        "<p>The acknowledgement link is unknown or has expired. If you still need to confirm "
                        "receipt of a decision letter, please reply to the email it came in, or contact the "
                        "committee's officers.</p>")
+
+
+# ---- the page a personal update link opens (GET/POST /update/<token>) ------------------------------
+
+UPDATE_CSS = """
+section { border-top: 1px solid #b1b4b6; padding-top: .5rem; margin-top: 1.5rem; }
+h2 { font-size: 1.2rem; }
+label { display: block; font-weight: 700; margin-top: .75rem; }
+textarea, select, input { font: inherit; width: 100%; box-sizing: border-box; padding: .4rem; border: 2px solid #0b0c0c; }
+.sent { background: #f3f2f1; padding: .5rem 1rem; }
+.done { border-left: 6px solid #00703c; padding: .5rem 1rem; }
+.error { border-left: 6px solid #d4351c; padding: .5rem 1rem; color: #d4351c; }
+"""
+
+_STATE_WORDS = {"submitted": "awaiting the officer's review", "accepted": "accepted", "returned": "returned"}
+
+
+def _sent(p, tz: ZoneInfo) -> str:
+    when = escape(_when(p.created_at, tz))
+    state = _STATE_WORDS.get(p.review_state, p.review_state)
+    why = (f" — why: {escape(p.review_note)}" if p.review_state == "returned" and p.review_note else "")
+    return (f"<div class=\"sent\"><p><strong>You sent on {when} ({escape(state)}{why}):</strong></p>"
+            f"<p>{escape(p.text).replace(chr(10), '<br>')}</p></div>")
+
+
+def render_update_form(found, tz: ZoneInfo, statuses, *, done: str | None = None, error: str | None = None) -> str:
+    """Every item the person is asked about, with what they sent so far and a form for each."""
+    when = long_date(found.meeting.starts_at.astimezone(tz).date())
+    hello = f"Hello {escape(found.name)}. " if found.name else ""
+    parts = [f"<h1>Updates for {escape(found.committee.name)}</h1>",
+             f"<p class=\"meta\">{hello}The committee meets on {escape(when)}. Your update goes to its officer, "
+             "who reviews it before it becomes the item's position.</p>"]
+    if done:
+        parts.append(f"<p class=\"done\" role=\"status\">{escape(done)}</p>")
+    if error:
+        parts.append(f"<p class=\"error\" role=\"alert\">{escape(error)}</p>")
+    if not found.items:
+        parts.append("<p>There is nothing to update any more: every item you were asked about is closed or "
+                     "off this meeting's agenda. Thank you.</p>")
+    options = "".join(f"<option value=\"{escape(s, quote=True)}\">{escape(s.capitalize())}</option>" for s in statuses)
+    for item in found.items:
+        ident = f"i{item.id}"
+        due = f"Due {long_date(item.due)} · " if item.due else ""
+        sent = "".join(_sent(p, tz) for p in found.sent.get(item.id, [])[:3])
+        parts.append(
+            f"<section><h2>{escape(item.full_ref)}</h2><p>{escape(item.text)}</p>"
+            f"<p class=\"meta\">{escape(due)}Status: {escape(item.status)}</p>{sent}"
+            "<form method=\"post\">"
+            f"<input type=\"hidden\" name=\"item\" value=\"{item.id}\">"
+            f"<label for=\"{ident}-position\">Your update</label>"
+            f"<textarea id=\"{ident}-position\" name=\"position\" rows=\"5\" maxlength=\"3000\" required></textarea>"
+            f"<label for=\"{ident}-status\">Status (optional)</label>"
+            f"<select id=\"{ident}-status\" name=\"status\"><option value=\"\">No change</option>{options}</select>"
+            f"<label for=\"{ident}-due\">Revised date (optional)</label>"
+            f"<input id=\"{ident}-due\" name=\"due\" type=\"date\">"
+            "<p><button type=\"submit\">Send update</button></p></form></section>")
+    page = _page(f"Updates — {found.committee.name}", "".join(parts))
+    return page.replace("</style>", UPDATE_CSS + "</style>", 1)
+
+
+UPDATE_NOT_FOUND_HTML = _page("Link not found", "<h1>This link doesn't work any more</h1>"
+                              "<p>The update link is unknown or has expired (it works until shortly after the "
+                              "meeting). Please reply to the email it came in, or contact the committee's "
+                              "officers.</p>")

@@ -16,9 +16,10 @@ from bot.core.dates import long_date
 from bot.core.errors import NotFound, UserError
 from bot.core.status import RAGS, STATUSES
 from bot.services.items import rag_of
+from bot.services.settings import council_name
 from models.queries import committee_by_code
 from models.reads import latest_positions
-from models.tables import Item, Review, Workspace
+from models.tables import Item, Position, Review
 
 _PERSON = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -36,6 +37,10 @@ class PaperRow:
     position_date: date | None
     review_code: str | None = None
     full_ref: str = ""          # sg2010/rec-10
+    # An owner's update submitted and not yet accepted: shown labelled "awaiting review", never as
+    # the position (the CSV and XLSX, which import back, leave it out).
+    awaiting: str | None = None
+    awaiting_date: date | None = None
 
 
 @dataclass
@@ -135,7 +140,11 @@ async def build_position_paper(session: AsyncSession, team_id: str, committee_co
     order = {r.id: n for n, r in enumerate(chosen)}
     items.sort(key=lambda i: (order.get(i.review_id, 0), i.seq, i.number, i.id))
     latest = await session.run_sync(latest_positions, [i.id for i in items])
-    workspace = await session.get(Workspace, team_id)
+    waiting: dict[int, Position] = {}
+    for p in await session.scalars(select(Position).where(
+            Position.item_id.in_([i.id for i in items] or [0]), Position.review_state == "submitted")
+            .order_by(Position.created_at, Position.id)):
+        waiting[p.item_id] = p   # the newest submitted one of each item
 
     rows = []
     for item in items:
@@ -146,9 +155,11 @@ async def build_position_paper(session: AsyncSession, team_id: str, committee_co
             ref=item.ref, number=item.number if single else f"{code}/{item.number}", text=item.text,
             owners=owners, due=item.due, status=item.status, rag=rag_of(item, today),
             position=pos.text if pos else None, position_date=pos.as_of if pos else None,
-            review_code=code, full_ref=item.full_ref))
+            review_code=code, full_ref=item.full_ref,
+            awaiting=waiting[item.id].text if item.id in waiting else None,
+            awaiting_date=waiting[item.id].as_of if item.id in waiting else None))
     return PositionPaper(
-        council=(workspace.name or "").strip() if workspace else "",
+        council=await council_name(session, team_id),   # `/scrutiny settings`, else Slack's name for it
         committee=committee.name, committee_code=committee.code,
         heading=heading_for(single.title if single else None, single.code if single else None, committee.name),
         as_of=today, rows=rows,

@@ -172,6 +172,11 @@ def _row(table, row: PaperRow) -> None:
     else:
         p = pos.paragraphs[0]
         p.add_run(f"{prefix} No position has been reported yet.").italic = True
+    if getattr(row, "awaiting", None):
+        sent = f", submitted {long_date(row.awaiting_date)}" if row.awaiting_date else ""
+        note = pos.add_paragraph()
+        _set_font(note.add_run(f"Update awaiting review{sent} (not yet accepted): "), 9, True, GREY)
+        _set_font(note.add_run(" ".join(row.awaiting.split())), 9, colour=GREY)
     meta = pos.add_paragraph()
     bits = []
     if row.position_date:

@@ -32,6 +32,10 @@ def _recommendation(row: PaperRow) -> list[str]:
              + (f"  \n**Due:** {long_date(row.due)}" if row.due else ""), ""]
     when = f" ({long_date(row.position_date)})" if row.position_date else ""
     lines += [f"**Position{when}:**", "", _block(row.position) if row.position else "_No position reported yet._", ""]
+    if getattr(row, "awaiting", None):
+        sent = f", submitted {long_date(row.awaiting_date)}" if row.awaiting_date else ""
+        lines += [f"**Update awaiting review{sent}** _(not yet accepted: not the latest position)_:", "",
+                  _block(row.awaiting), ""]
     meta = f"Status: {row.status}" + (f" · RAG: {row.rag}" if row.rag else "")
     lines += [f"_{meta}_", ""]
     return lines

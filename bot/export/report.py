@@ -8,24 +8,19 @@ Papers: DOCX (python-docx), XLSX (openpyxl, the chart on its own sheet) and Mark
 chart as a PNG file beside it). `/scrutiny report` uploads the chart to the channel."""
 from __future__ import annotations
 
-import asyncio
 import io
-import logging
 import textwrap
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import format_date, long_date
-from bot.core.errors import UserError
 from bot.services import reports as rules
 from bot.services.context import Ctx
 from bot.services.reports import Line, Report
 from bot.slack_ui import reports as words
 from bot.slack_ui.blocks import Message, Section, escape
 
-log = logging.getLogger("scrutineer.report")
+from .upload import upload_to_channel
 
 REPORT_FORMATS = ("docx", "xlsx", "md")
 MIMETYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -159,6 +154,48 @@ def tables(report: Report) -> list[tuple[str, list[str], list[list]]]:
     return out
 
 
+INDICATOR_HEADER = ["Indicator", "Latest period", "Latest figure", "Target", "RAG", "Direction of travel", "Owner"]
+
+
+def indicator_rows(standings) -> list[list]:
+    """The paper's "Indicators" table: each indicator's latest figure, target, RAG and direction."""
+    from bot.slack_ui import indicators as ind_words
+
+    rows = []
+    for st in standings:
+        ind = st.indicator
+        target = (f"{ind_words.figure(ind.target, ind.unit)} ({'lower' if ind.lower_is_better else 'higher'} is better)"
+                  if ind.target is not None else "no target")
+        owner = ind.owner_role.name if ind.owner_role is not None else "—"
+        if st.latest is None:
+            rows.append([ind.name, "—", "no figures yet", target, "—", "—", owner])
+            continue
+        rag = st.rag.capitalize() if st.rag else "no target"
+        trend = ind_words.direction_text(st) or "—"
+        rows.append([ind.name, st.latest.period.label, ind_words.figure(st.latest.value, ind.unit), target, rag,
+                     trend, owner])
+    return rows
+
+
+def indicator_history_rows(st) -> list[list]:
+    """One indicator's figures by period, oldest first (the table beside its chart)."""
+    from bot.services.indicators import rag as rag_of
+    from bot.slack_ui import indicators as ind_words
+
+    ind = st.indicator
+    return [[p.period.label, ind_words.figure(p.value, ind.unit),
+             (rag_of(p.value, ind.target, ind.lower_is_better) or "—").capitalize(), p.note or ""]
+            for p in st.points]
+
+
+def indicator_charts(standings) -> list[tuple[object, bytes, str]]:
+    """(standing, PNG, alt text) for each indicator with figures."""
+    from .indicator_chart import alt_text as ind_alt
+    from .indicator_chart import draw_indicator_chart
+
+    return [(st, draw_indicator_chart(st), ind_alt(st)) for st in standings if st.points]
+
+
 def summary_paragraphs(report: Report) -> list[str]:
     t = report.total.now
     paras = [words.response_sentence(t), words.progress_sentence(t),
@@ -174,7 +211,7 @@ def summary_paragraphs(report: Report) -> list[str]:
 
 # ---- the papers ------------------------------------------------------------------------
 
-def render_docx(report: Report, chart: bytes) -> bytes:
+def render_docx(report: Report, chart: bytes, indicators=()) -> bytes:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
@@ -208,12 +245,47 @@ def render_docx(report: Report, chart: bytes) -> bytes:
             cells = table.add_row().cells
             for cell, value in zip(cells, row):
                 cell.paragraphs[0].add_run(str(value)).font.size = Pt(9)
+    _docx_indicators(doc, indicators)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
-def render_xlsx(report: Report, chart: bytes) -> bytes:
+def _docx_indicators(doc, standings) -> None:
+    """The paper's "Indicators" section: the table, then each indicator's chart and figures."""
+    if not standings:
+        return
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
+    from .docx import HEADER_FILL, _repeat_as_header, _shade
+
+    def table(header, rows):
+        t = doc.add_table(rows=1, cols=len(header))
+        t.style = "Table Grid"
+        for cell, label in zip(t.rows[0].cells, header):
+            run = cell.paragraphs[0].add_run(str(label))
+            run.bold = True
+            run.font.size = Pt(9)
+            _shade(cell, HEADER_FILL)
+        _repeat_as_header(t.rows[0])
+        for row in rows:
+            for cell, value in zip(t.add_row().cells, row):
+                cell.paragraphs[0].add_run(str(value)).font.size = Pt(9)
+
+    doc.add_paragraph("Indicators", style="Heading 1")
+    table(INDICATOR_HEADER, indicator_rows(standings))
+    for st, png, alt in indicator_charts(standings):
+        doc.add_paragraph(st.indicator.name, style="Heading 2")
+        doc.add_picture(io.BytesIO(png), width=Cm(14))
+        doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        doc_pr = doc.inline_shapes[len(doc.inline_shapes) - 1]._inline.docPr
+        doc_pr.set("descr", alt)
+        doc_pr.set("name", f"{st.indicator.name} chart"[:100])
+        table(["Period", "Figure", "RAG", "Note"], indicator_history_rows(st))
+
+
+def render_xlsx(report: Report, chart: bytes, indicators=()) -> bytes:
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Alignment, Font
@@ -248,16 +320,58 @@ def render_xlsx(report: Report, chart: bytes) -> bytes:
     image = Image(io.BytesIO(chart))
     image.width, image.height = image.width // 2, image.height // 2
     sheet.add_image(image, "A3")
+    if indicators:
+        _xlsx_indicators(wb, indicators)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _xlsx_indicators(wb, standings) -> None:
+    """An "Indicators" sheet: the table, then each indicator's figures by period and its chart."""
+    from openpyxl.drawing.image import Image
+    from openpyxl.styles import Alignment, Font
+
+    from .xlsx import HEADER_FILL, HEADER_FONT, clean_cell
+
+    ws = wb.create_sheet("Indicators")
+
+    def header(cells):
+        ws.append(cells)
+        for cell in ws[ws.max_row]:
+            cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    ws.append(["Indicators"])
+    ws.cell(ws.max_row, 1).font = Font(bold=True, size=14)
+    header(INDICATOR_HEADER)
+    for row in indicator_rows(standings):
+        ws.append([clean_cell(v) if isinstance(v, str) else v for v in row])
+    for st, png, alt in indicator_charts(standings):
+        ws.append([])
+        ws.append([clean_cell(st.indicator.name)])
+        ws.cell(ws.max_row, 1).font = Font(bold=True, size=12)
+        header(["Period", "Figure", "RAG", "Note"])
+        for period, _, rag, note in indicator_history_rows(st):
+            value = next(p.value for p in st.points if p.period.label == period)
+            ws.append([period, value, rag, clean_cell(note)])
+        ws.append([clean_cell(alt)])
+        ws.cell(ws.max_row, 1).alignment = Alignment(wrap_text=False)
+        image = Image(io.BytesIO(png))
+        image.width, image.height = image.width // 2, image.height // 2
+        ws.add_image(image, f"A{ws.max_row + 1}")
+        for _ in range(22):          # room for the image before the next indicator
+            ws.append([])
+    ws.column_dimensions["A"].width = 40
+    for col in "BCDEFG":
+        ws.column_dimensions[col].width = 18
 
 
 def _md_cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(report: Report, image_name: str) -> bytes:
+def render_markdown(report: Report, image_name: str, indicators=(), indicator_images: dict | None = None) -> bytes:
     lines = [f"# {report.title}", ""]
     for p in summary_paragraphs(report):
         lines += [p, ""]
@@ -267,22 +381,52 @@ def render_markdown(report: Report, image_name: str) -> bytes:
                   "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
         lines.append("")
+    lines += _md_indicators(indicators, indicator_images or {})
     return "\n".join(lines).encode()
 
 
-def render_report(report: Report, fmt: str, stem: str | None = None) -> tuple[bytes, str, dict[str, bytes]]:
+def _md_table(header, rows) -> list[str]:
+    return (["| " + " | ".join(_md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+            + ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows] + [""])
+
+
+def _md_indicators(standings, images: dict) -> list[str]:
+    """The "Indicators" section; images: indicator id -> (file name, alt text) of its chart."""
+    if not standings:
+        return []
+    lines = ["## Indicators", ""] + _md_table(INDICATOR_HEADER, indicator_rows(standings))
+    for st in standings:
+        if not st.points:
+            continue
+        lines += [f"### {_md_cell(st.indicator.name)}", ""]
+        if st.indicator.id in images:
+            name, alt = images[st.indicator.id]
+            lines += [f"![{_md_cell(alt).replace(']', ')')}]({name})", ""]
+        lines += _md_table(["Period", "Figure", "RAG", "Note"], indicator_history_rows(st))
+    return lines
+
+
+def render_report(report: Report, fmt: str, stem: str | None = None, indicators=()) -> tuple[bytes, str, dict[str, bytes]]:
     """(the paper, its file name, files to write beside it) in one of REPORT_FORMATS; stem:
-    the file name without its extension (default: report-<committee>-<date>)."""
+    the file name without its extension (default: report-<committee>-<date>). indicators: the
+    committee's (bot.services.indicators.standings_of), for the paper's "Indicators" section,
+    with a chart of each one's figures by period."""
     chart = draw_chart(report)
     stem = stem or report.file_stem
     name = f"{stem}.{fmt}"
     if fmt == "docx":
-        return render_docx(report, chart), name, {}
+        return render_docx(report, chart, indicators), name, {}
     if fmt == "xlsx":
-        return render_xlsx(report, chart), name, {}
+        return render_xlsx(report, chart, indicators), name, {}
     if fmt == "md":
         image = f"{stem}.png"
-        return render_markdown(report, image), name, {image: chart}
+        beside = {image: chart}
+        images = {}
+        for st, png, alt in indicator_charts(indicators):
+            file = f"{stem}-{st.indicator.slug[:60]}.png"
+            beside[file] = png
+            images[st.indicator.id] = (file, alt)
+        return render_markdown(report, image, indicators, images), name, beside
     raise ValueError(f"unknown report format {fmt!r}; one of {', '.join(REPORT_FORMATS)}")
 
 
@@ -291,8 +435,6 @@ def render_report(report: Report, fmt: str, stem: str | None = None) -> tuple[by
 async def report_to_channel(session: AsyncSession, ctx: Ctx, client, text: str) -> Message:
     """`/scrutiny report [code] [since <when>]`: upload the chart to the channel, remember the
     report, and answer with the figures."""
-    from .service import _slack_error
-
     if text.strip().lower() in ("help", "?", "-h", "--help"):
         usage = f"*/scrutiny report* posts how this committee's recommendations fare, with a chart: {rules.USAGE}."
         return Message(usage).add(Section(usage))
@@ -300,28 +442,15 @@ async def report_to_channel(session: AsyncSession, ctx: Ctx, client, text: str) 
     committee = await rules.report_committee(session, ctx, code)
     report = await rules.build_report(session, ctx.team_id, [committee], now=ctx.now, tz=ctx.tz, since=since)
     chart = draw_chart(report)
-    try:
-        await client.files_upload_v2(
-            channel=ctx.channel_id, file=chart, filename=f"{report.file_stem}.png", title=report.title,
-            alt_txt=alt_text(report),
-            initial_comment=f"<@{ctx.user_id}> made a recommendations report for *{escape(committee.name)}*. "
-                            f"{words.response_sentence(report.total.now)} {words.progress_sentence(report.total.now)}")
-    except SlackApiError as e:
-        error = _slack_error(e)
-        log.warning("report upload to %s failed: %s", ctx.channel_id, error)
-        if error in ("not_in_channel", "channel_not_found"):
-            hint = " Invite me to this channel first (`/invite @Scrutineer`), then try again."
-        elif error in ("missing_scope", "not_allowed_token_type", "no_permission"):
-            hint = " An admin needs to give the app the `files:write` scope (see manifest.yml)."
-        else:
-            hint = " Please try again in a minute."
-        raise UserError(f"Slack wouldn't take the chart ({error}).{hint}") from e
-    except (aiohttp.ClientError, asyncio.TimeoutError) as e:
-        log.warning("report upload to %s failed: %r", ctx.channel_id, e)
-        raise UserError("I couldn't reach Slack to upload the chart. Please try again in a minute.") from e
+    await upload_to_channel(
+        client, ctx.channel_id, "chart", file=chart, filename=f"{report.file_stem}.png", title=report.title,
+        alt_txt=alt_text(report),
+        initial_comment=f"<@{ctx.user_id}> made a recommendations report for *{escape(committee.name)}*. "
+                        f"{words.response_sentence(report.total.now)} {words.progress_sentence(report.total.now)}")
     rules.record_report(session, team_id=ctx.team_id, actor=ctx.user_id, now=ctx.now, committees=[committee],
                         report=report)
     return words.report_message(report)
 
 
-__all__ = ["REPORT_FORMATS", "alt_text", "draw_chart", "render_report", "report_to_channel", "tables"]
+__all__ = ["REPORT_FORMATS", "alt_text", "draw_chart", "indicator_rows", "render_report", "report_to_channel",
+           "tables"]

@@ -2,11 +2,6 @@
 upload it to the channel; and the same paper to a file for `scrutineer export`."""
 from __future__ import annotations
 
-import asyncio
-import logging
-
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import NotAllowed, NotFound, UserError
@@ -16,8 +11,7 @@ from bot.slack_ui.blocks import Message, Section, escape
 
 from . import FORMATS, render
 from .content import PositionPaper, build_position_paper
-
-log = logging.getLogger("scrutineer.export")
+from .upload import upload_to_channel
 
 # What people type for each format.
 FORMAT_WORDS = {"docx": "docx", "word": "docx", "doc": "docx", "md": "md", "markdown": "md",
@@ -63,36 +57,11 @@ async def export_to_channel(session: AsyncSession, ctx: Ctx, client, text: str) 
         raise UserError(f"“{review[:40]}” isn't a format I can export, nor one of this committee's "
                         f"reviews: try {USAGE}.") from e
     data, filename, _mimetype = render(paper, fmt)
-    try:
-        await client.files_upload_v2(
-            channel=ctx.channel_id, file=data, filename=filename, title=paper.title,
-            initial_comment=f"<@{ctx.user_id}> shared the {LABELS[fmt]} paper *{escape(paper.title)}*. "
-                            f"{escape(paper.summary())}")
-    except SlackApiError as e:
-        error = _slack_error(e)
-        log.warning("export upload to %s failed: %s", ctx.channel_id, error)
-        if error in ("not_in_channel", "channel_not_found"):
-            hint = " Invite me to this channel first (`/invite @Scrutineer`), then try again."
-        elif error in ("missing_scope", "not_allowed_token_type", "no_permission"):
-            hint = " An admin needs to give the app the `files:write` scope (see manifest.yml)."
-        else:
-            hint = " Please try again in a minute."
-        raise UserError(f"Slack wouldn't take the file ({error}).{hint}") from e
-    except (aiohttp.ClientError, asyncio.TimeoutError) as e:
-        log.warning("export upload to %s failed: %r", ctx.channel_id, e)
-        raise UserError("I couldn't reach Slack to upload the file. Please try again in a minute.") from e
+    await upload_to_channel(
+        client, ctx.channel_id, "file", file=data, filename=filename, title=paper.title,
+        initial_comment=f"<@{ctx.user_id}> shared the {LABELS[fmt]} paper *{escape(paper.title)}*. "
+                        f"{escape(paper.summary())}")
     return notice_uploaded(paper, fmt, filename)
-
-
-def _slack_error(e: SlackApiError) -> str:
-    try:
-        data = e.response.data if e.response is not None else None
-    except Exception:
-        data = None
-    if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])[:60]
-    status = getattr(e.response, "status_code", None)
-    return f"HTTP {status}" if status else "an error"
 
 
 def notice_uploaded(paper: PositionPaper, fmt: str, filename: str) -> Message:

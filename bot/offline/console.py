@@ -47,6 +47,8 @@ LAZY_TIMEOUT = 120.0   # seconds to wait for the app's work after an answer (rea
 CONSOLE_HELP = """Type a slash command as in Slack, e.g. /actions overdue, /position rec-10, /update rec-10 status in progress.
   1, 2, …         press the numbered button in the last reply   :home           your Home tab
   :user NAME      act as another person                          :users          who there is
+  :report [CODE]  the committee's report as text, with its charts written to files
+  :inbox          the messages Scrutineer sent you (DMs), newest last; press their buttons
   :channel NAME   type in another channel (:channel dm: a DM)    :channels       the channels
   :quit           leave (or Ctrl-D)
 In a form: Enter keeps the value shown, '-' clears it, '<<' starts several lines (end with a line
@@ -230,7 +232,7 @@ class Console:
                 self.slack.add_channel(cid, cname, is_private=private, members=members, team_id=TEAM)
                 channels[cname] = cid
             async with self.db.session() as s, s.begin():
-                await load_demo(s, utc_now())
+                await load_demo(s, utc_now(), self.settings)
             session = Session(users, channels, users["U0GRAHAM"], "C0CYP", TEAM)
         else:
             me = Person("U0YOU", "you")
@@ -619,6 +621,50 @@ class Console:
         shared = self.slack.add_file(f"F{secrets.token_hex(5).upper()}", path.name, content)
         return [shared], None
 
+    async def report(self, session: Session, code: str = "") -> Path | None:
+        """`:report [code]`: the committee's report (recommendations and indicators) as text, written
+        as Markdown with its chart images into the console's files folder; says where."""
+        from sqlalchemy import select
+
+        from bot.export.report import render_report
+        from bot.services import reports
+        from bot.services.indicators import standings_of
+        from models.queries import committee_by_code
+        from models.tables import Committee
+
+        async with self.db.session() as s:
+            if code:
+                committee = await committee_by_code(s, session.team_id, code.split()[0])
+                if committee is None:
+                    self.say(f"There's no committee `{code.split()[0][:32]}`.")
+                    return None
+            else:
+                committee = (await s.scalars(select(Committee).where(
+                    Committee.team_id == session.team_id, Committee.channel_id == session.channel))).first()
+                if committee is None:
+                    self.say("This channel isn't bound to a committee: :report cyp, or go to its channel first.")
+                    return None
+            if committee.is_private and committee.channel_id != session.channel:
+                self.say("Ask for a private committee's report in its own channel.")
+                return None
+            report = await reports.build_report(s, session.team_id, [committee], now=utc_now(), tz=self.settings.tz)
+            standings = await standings_of(s, committee)
+        data, name, beside = render_report(report, "md", indicators=standings)
+        if self.files_dir is None:
+            self.files_dir = Path(tempfile.mkdtemp(prefix="scrutineer-files-"))
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        out = self.files_dir / name
+        out.write_bytes(data)
+        for file, content in beside.items():
+            (self.files_dir / file).write_bytes(content)
+        self.say(data.decode())
+        self.say(f"📊 Chart written to {(self.files_dir / f'{out.stem}.png').resolve()}")
+        for file in beside:
+            if file != f"{out.stem}.png":
+                self.say(f"📈 Indicator chart written to {(self.files_dir / file).resolve()}")
+        self.say(f"📄 Report written to {out.resolve()}")
+        return out.resolve()
+
     # ---------------------------------------------------------------- what the app said
 
     def save_upload(self, file_id: str) -> Path | None:
@@ -635,6 +681,37 @@ class Console:
             path = self.files_dir / f"{path.stem}-{file_id}{path.suffix}"
         path.write_bytes(content)
         return path.resolve()
+
+    async def inbox(self, session: Session, last: int = 5) -> None:
+        """`:inbox`: the last few DMs Scrutineer sent the current person (requests for updates,
+        updates to review, reminders), their buttons numbered to press — what someone switching
+        in with `:user` would find in their Slack DMs."""
+        await self.settle()
+        await self.worker.step()
+        me = session.user.user_id
+
+        def to_me(calls):
+            return [c for c in calls if c.method == "chat.postMessage" and not c.failed
+                    and c.args.get("channel") in (me, "D" + me)]
+        start = self.printed
+        self.show_new_calls(session)   # what is new is shown as it came (with its buttons)
+        if to_me(self.slack.calls[start:]):
+            return
+        mine = to_me(self.slack.calls)
+        if not mine:
+            self.say("No messages from Scrutineer to you yet.")
+            return
+        names, channel_names, shown_buttons = self.names(session), self.channel_names(session), []
+        if len(mine) > last:
+            self.say(f"(the last {last} of {len(mine)} messages to you)")
+        for call in mine[-last:]:
+            blocks = call.args.get("blocks") or []
+            lines = render_blocks(blocks, names, shown_buttons, call, channel_names) if blocks else [
+                render_mrkdwn(call.args.get("text", ""), names, channel_names)]
+            self.say("(message from Scrutineer) " + "\n".join(lines).strip("\n"))
+            self.say()
+        session.buttons = shown_buttons
+        session.buttons_seen = session.buttons_seen or bool(shown_buttons)
 
     def show_new_calls(self, session: Session) -> list[dict]:
         """Print what the app said since the last prompt; return any forms it opened."""
@@ -760,6 +837,12 @@ class Console:
             return
         elif line == ":home":
             await self.home(session)
+            return
+        elif line in (":inbox", ":dms", ":messages"):
+            await self.inbox(session)
+            return
+        elif line == ":report" or line.startswith(":report "):
+            await self.report(session, line[len(":report"):].strip())
             return
         elif line.startswith(":help") or line in ("help", "?"):
             self.say(CONSOLE_HELP)

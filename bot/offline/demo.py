@@ -4,17 +4,19 @@ Modelled on published committee papers (the same committees, numbers, owners and
 dates) but written in our own words: a fresh machine has no copy of those papers."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.workdays import next_working_day
 from bot.importing import ImportedItem
 from bot.services import audit, indicators
 from bot.services.committees import get_or_create_role
 from bot.services.imports import ImportReport, import_items
 from bot.services.items import create_action
 from models.indicators import Indicator, IndicatorValue
+from models.meetings import Meeting
 from models.queries import committee_by_code, ensure_workspace
 from models.tables import Committee, Item, RoleHolder
 
@@ -106,7 +108,7 @@ def demo_database_url(env: dict[str, str] | None = None) -> str:
     return env.get(DEMO_DATABASE_ENV) or DEMO_DATABASE_URL
 
 
-async def load_demo(session: AsyncSession, now: datetime) -> ImportReport:
+async def load_demo(session: AsyncSession, now: datetime, settings=None) -> ImportReport:
     """Create the demo committees, roles, recommendations and actions. Loaded on every start
     of the console demo: a second load adds nothing and changes nothing, whatever was done
     in between (the recommendations are imported again, which never undoes work done since,
@@ -170,7 +172,38 @@ async def load_demo(session: AsyncSession, now: datetime) -> ImportReport:
         await create_action(session, team_id=TEAM, committee=committee, text=text, roles=[role], due=due,
                             status=status, actor="demo", now=now)
     await _load_indicators(session, committees["cyp"], now)
+    if settings is not None:
+        await _demo_meeting(session, committees["cyp"], now, settings)
     return report
+
+
+DEMO_MEETING_AHEAD = 6   # working days: inside the window owners are asked for updates (10), before the chase (3)
+
+
+async def _demo_meeting(session: AsyncSession, committee: Committee, now: datetime, settings) -> Meeting:
+    """The demo committee's next meeting, DEMO_MEETING_AHEAD working days from today (real time), so
+    a newcomer sees the request for updates go to the owners, can send one as an owner and accept
+    it as the officer. Made only when the committee has no meeting to come; loading again adds
+    nothing, and the requests are queued under their keys once."""
+    from bot.services import updates
+    from bot.slack_ui import updates as updates_ui
+
+    meeting = (await session.scalars(select(Meeting).where(
+        Meeting.committee_id == committee.id, Meeting.closed_at.is_(None), Meeting.cancelled_at.is_(None),
+        Meeting.starts_at > now).order_by(Meeting.starts_at, Meeting.id).limit(1))).first()
+    if meeting is None:
+        day = now.astimezone(settings.tz).date()
+        for _ in range(DEMO_MEETING_AHEAD):
+            day = next_working_day(day)
+        starts = datetime.combine(day, time(10), tzinfo=settings.tz)
+        meeting = Meeting(team_id=TEAM, committee_id=committee.id, committee=committee, starts_at=starts,
+                          ends_at=starts + timedelta(hours=2), created_by="demo", created_at=now)
+        session.add(meeting)
+        await session.flush()
+        audit.record(session, team_id=TEAM, actor="demo", at=now, entity="meeting", entity_id=meeting.id,
+                     action="create", after={"starts_at": starts, "committee": committee.code})
+    await updates.queue_update_requests(session, now, settings, render=updates_ui, anytime=True)
+    return meeting
 
 
 # The committee's indicators and their figures, after a quarterly safeguarding report to a

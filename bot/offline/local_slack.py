@@ -872,6 +872,11 @@ class LocalSlack:
             "is_enterprise_install": False,
         }
 
+    def _m_team_info(self, args: dict) -> dict:
+        team_id = args.get("team") or self.token_teams.get(self._current_token or "", self.team_id)
+        name = self.team_name if team_id == self.team_id else f"Council {team_id}"
+        return {"ok": True, "team": {"id": team_id, "name": name, "domain": self.team_domain}}
+
     def _m_users_info(self, args: dict) -> dict:
         user = self.users.get(args.get("user", ""))
         if user is None:

@@ -7,6 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import AuditEvent
 
+# The actor of what Scrutineer does on its own (scheduled rounds: update requests and their
+# automatic chases, letter chases, escalations, items resuming after a pause).
+SYSTEM = "Scrutineer (automatic)"
+
 
 def _plain(value):
     if isinstance(value, (date, datetime)):

@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.errors import NotAllowed, UserError
+from bot.core.errors import NotAllowed, NotVisible, UserError
 from bot.services import audit
 from bot.services.context import Ctx
 from models import reads
@@ -107,6 +107,23 @@ async def can_update_item(session: AsyncSession, ctx: Ctx, item: Item | reads.It
     if await committee_roles_of(session, ctx, item.committee):
         return True
     return await ctx.directory.is_admin(ctx.user_id, ctx.team_id)
+
+
+FROM_ELSEWHERE = "You're in this channel from another organisation, so you can read the tracker but not change it."
+
+
+async def refusal(session: AsyncSession, ctx: Ctx, error: NotAllowed) -> str:
+    """What a refused change says. Every change is granted only to item owners, committee role
+    holders and the workspace's admins (can_update_item, committee_roles_of, require_admin and
+    the checks built on them), so someone from another organisation in a Slack Connect channel
+    can read but not change, unless they hold a role here. Such a person, refused, is told why in
+    one line rather than which office could have done it."""
+    if isinstance(error, NotVisible) or not await ctx.from_another_organisation():
+        return error.message
+    holds_role = await session.scalar(
+        select(RoleHolder.id).join(Role, Role.id == RoleHolder.role_id).where(
+            Role.team_id == ctx.team_id, RoleHolder.user_id == ctx.user_id, RoleHolder.ended_at.is_(None)).limit(1))
+    return error.message if holds_role is not None else FROM_ELSEWHERE
 
 
 @dataclass

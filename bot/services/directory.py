@@ -8,19 +8,25 @@ import time
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+NAMED_TTL = 10.0   # how long another replica may take to see an admin named or removed
+
 
 class Directory:
-    def __init__(self, client: AsyncWebClient, admins: frozenset[str] = frozenset(), ttl: float = 300.0):
+    def __init__(self, client: AsyncWebClient, admins: frozenset[str] = frozenset(), ttl: float = 300.0,
+                 named_admins=None):
         self.client = client
         self.admins = admins
         self.ttl = ttl
+        # async (team_id, user_id) -> bool: named an admin by one of the workspace's admins
+        # (`/scrutiny admin add`, bot.services.settings); remembered for NAMED_TTL seconds.
+        self.named_admins = named_admins
         self._cache: dict[tuple, tuple[float, object]] = {}
         self._scoped: dict[str, dict] = {}   # workspace -> its cache (with_client)
 
     def with_client(self, client: AsyncWebClient, scope: str) -> "Directory":
         """The same directory asking Slack through `client` (one workspace's, many workspaces),
         with a cache of its own for `scope` (the workspace), kept between requests."""
-        other = Directory(client, self.admins, self.ttl)
+        other = Directory(client, self.admins, self.ttl, self.named_admins)
         other._cache = self._scoped.setdefault(scope, {})
         return other
 
@@ -53,9 +59,26 @@ class Directory:
         if user_id in self.admins or (team_id and f"{team_id}:{user_id}" in self.admins):
             return True
         user = await self.user(user_id)
-        if not user or (team_id and user.get("team_id") and user["team_id"] != team_id):
+        if user and not (team_id and user.get("team_id") and user["team_id"] != team_id) and \
+                (user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")):
+            return True
+        return await self._named_admin(team_id, user_id)
+
+    async def _named_admin(self, team_id: str | None, user_id: str) -> bool:
+        """Named an admin of this workspace by one of its admins (never of another)."""
+        if self.named_admins is None or not team_id:
             return False
-        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        key = ("named", team_id, user_id)
+        hit = self._cache.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        named = bool(await self.named_admins(team_id, user_id))
+        self._cache[key] = (time.monotonic() + NAMED_TTL, named)
+        return named
+
+    def forget_admin(self, team_id: str, user_id: str) -> None:
+        """An admin was just named or removed: ask again next time."""
+        self._cache.pop(("named", team_id, user_id), None)
 
     async def display_name(self, user_id: str) -> str:
         return self._name(await self.user(user_id), user_id)

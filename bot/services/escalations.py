@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
@@ -17,17 +18,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.status import PAUSED
-from bot.core.workdays import working_days_between
+from bot.core.workdays import holidays_of, working_days_between
 from bot.delivery import enqueue_many
 from bot.services import audit
+from bot.services import settings as council_settings
 from bot.services.context import Ctx
-from bot.services.items import counted, require_can_update
+from bot.services.items import overdue_where, require_can_update
 from bot.services.reminders import local_today, working_hours
 from models import reads
 from models.carry import Escalation
 from models.tables import Item, Role, RoleHolder
 
-SYSTEM_ACTOR = "scrutineer"
+SYSTEM_ACTOR = audit.SYSTEM
 
 
 class EscalationRenderer(Protocol):
@@ -39,13 +41,20 @@ def days_late(due: date, today: date) -> int:
     return working_days_between(due, today)
 
 
-async def _chair_and_officers(session: AsyncSession, committee_ids: list[int]) -> dict[int, list[str]]:
+async def _chair_and_officers(session: AsyncSession, committee_ids: list[int],
+                              kinds_of=lambda committee_id: ("chair", "officer")) -> dict[int, list[str]]:
+    """committee id -> the Slack users holding the roles it escalates to (kinds_of: its settings'
+    escalate_roles; the chair and officers unless a council or committee says otherwise)."""
+    kinds = {committee_id: kinds_of(committee_id) for committee_id in committee_ids}
     rows = await session.execute(
-        select(Role.committee_id, RoleHolder.user_id).join(RoleHolder, RoleHolder.role_id == Role.id).where(
-            Role.committee_id.in_(committee_ids), Role.kind.in_(("chair", "officer")), RoleHolder.ended_at.is_(None),
+        select(Role.committee_id, Role.kind, RoleHolder.user_id).join(RoleHolder, RoleHolder.role_id == Role.id).where(
+            Role.committee_id.in_(committee_ids), Role.kind.in_(sorted({k for ks in kinds.values() for k in ks})),
+            RoleHolder.ended_at.is_(None),
             RoleHolder.user_id.is_not(None)).order_by(Role.kind, RoleHolder.started_at, RoleHolder.id))
     found: dict[int, list[str]] = {}
-    for committee_id, user_id in rows:
+    for committee_id, kind, user_id in rows:
+        if kind not in kinds[committee_id]:
+            continue
         users = found.setdefault(committee_id, [])
         if user_id not in users:
             users.append(user_id)
@@ -53,17 +62,31 @@ async def _chair_and_officers(session: AsyncSession, committee_ids: list[int]) -
 
 
 async def queue_escalations(session: AsyncSession, now: datetime, settings, *, render: EscalationRenderer) -> int:
-    """Escalate every item overdue by more than settings.escalate_days working days not yet
-    escalated for its due date. Only in working hours on a working day. Returns DMs queued."""
-    if not working_hours(now, settings.tz):
+    """Escalate every item overdue by more than its committee's escalate_days working days (its
+    own, its council's, else settings.escalate_days) not yet escalated for its due date, to the
+    roles its settings name. Only in working hours on a working day, in each council's time zone
+    and bank holidays. Returns DMs queued."""
+    resolver = await council_settings.Resolver.load(session, settings)
+    queued = 0
+    for council in resolver.profiles("tz_name", "holiday_region"):
+        with holidays_of(council.region):
+            queued += await _queue_escalations(session, now, council, resolver, render=render)
+    return queued
+
+
+async def _queue_escalations(session: AsyncSession, now: datetime, council, resolver, *,
+                             render: EscalationRenderer) -> int:
+    if not working_hours(now, council.tz):
         return 0
-    today = local_today(now, settings.tz)
+    today = local_today(now, council.tz)
     t = reads.items
     rows, _ = await session.run_sync(lambda s: reads.item_rows(
-        s.connection(), [counted(t, today), t.c.due.is_not(None), t.c.due < today],
+        s.connection(), [overdue_where(t, today)],
         order_by=(t.c.due, t.c.id)))
+    rows = [r for r in rows if council.includes(r.team_id)]
+    await resolver.load_committees(session, {r.committee_id for r in rows})
     late = [(r, days_late(r.due, today)) for r in rows]
-    late = [(r, n) for r, n in late if n > settings.escalate_days]
+    late = [(r, n) for r, n in late if n > resolver.committee(r.team_id, r.committee_id).escalate_days]
     if not late:
         return 0
     done = set((await session.execute(select(Escalation.item_id, Escalation.due).where(
@@ -71,7 +94,9 @@ async def queue_escalations(session: AsyncSession, now: datetime, settings, *, r
     late = [(r, n) for r, n in late if (r.id, r.due) not in done]
     if not late:
         return 0
-    people = await _chair_and_officers(session, list({r.committee_id for r, _ in late}))
+    team_of = {r.committee_id: r.team_id for r, _ in late}
+    people = await _chair_and_officers(session, list(team_of), lambda committee_id: resolver.committee(
+        team_of[committee_id], committee_id).escalate_roles)
     messages = []
     for row, n in late:
         session.add(Escalation(team_id=row.team_id, committee_id=row.committee_id, item_id=row.id, due=row.due,
@@ -117,6 +142,36 @@ async def resume_paused(session: AsyncSession, now: datetime, settings) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Escalated:
+    """An escalation still standing: the item is still overdue on the date it was escalated for."""
+    item: reads.ItemRow
+    escalated_on: date
+    days_late: int          # working days late today
+
+
+async def standing(session: AsyncSession, committee_ids: list[int], today: date) -> dict[int, list[Escalated]]:
+    """Committee id -> its items escalated and still overdue on the same due date (a revised date
+    that has not passed, a pause, or closing the item ends the escalation), oldest first."""
+    if not committee_ids:
+        return {}
+    found = list(await session.scalars(select(Escalation).where(Escalation.committee_id.in_(committee_ids))
+                                       .order_by(Escalation.escalated_on, Escalation.id)))
+    if not found:
+        return {}
+    t = reads.items
+    rows, _ = await reads.in_session(session, reads.item_rows,
+                                     [t.c.id.in_(list({e.item_id for e in found})), overdue_where(t, today)],
+                                     order_by=(t.c.due, t.c.id))
+    by_id = {r.id: r for r in rows}
+    out: dict[int, list[Escalated]] = {}
+    for e in found:
+        row = by_id.get(e.item_id)
+        if row is not None and row.due == e.due:
+            out.setdefault(e.committee_id, []).append(Escalated(row, e.escalated_on, days_late(row.due, today)))
+    return out
+
+
 async def escalations_since(session: AsyncSession, committee_ids: list[int], since: date | None) -> list[Escalation]:
     """Escalations of these committees on or after `since` (all, when None), oldest first."""
     if not committee_ids:
@@ -127,4 +182,4 @@ async def escalations_since(session: AsyncSession, committee_ids: list[int], sin
     return list(await session.scalars(query.order_by(Escalation.escalated_on, Escalation.id)))
 
 
-__all__ = ["chase", "days_late", "escalations_since", "queue_escalations", "resume_paused"]
+__all__ = ["Escalated", "standing", "chase", "days_late", "escalations_since", "queue_escalations", "resume_paused"]

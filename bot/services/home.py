@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.status import OPEN
+from bot.core.status import OPEN, item_overdue
 from bot.delivery import enqueue_many
 from bot.services.committees import visible_committees
 from bot.services.context import Ctx
@@ -59,7 +59,7 @@ class HomeData:
 def overdue_first(items: list[Item], today: date) -> list[Item]:
     """Overdue (most overdue first), then the rest soonest due first, undated last."""
     def key(i: Item):
-        overdue = i.due is not None and i.due < today
+        overdue = item_overdue(i, today)
         return (not overdue, i.due is None, i.due or date.max, i.full_ref)
     return sorted(items, key=key)
 

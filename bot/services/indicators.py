@@ -10,19 +10,21 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import NotAllowed, UserError
+from bot.core.workdays import next_working_day
 from bot.services import audit
 from bot.services.committees import committee_roles_of, owner_role, require_channel_committee
 from bot.services.context import Ctx
 from bot.services.parsing import parse_owners, split_words
 from models.indicators import Indicator, IndicatorValue
 from models.reads import CommitteeRow
-from models.tables import Role, RoleHolder
+from models.tables import Committee, Role, RoleHolder
 
 AMBER_BAND = 0.10          # amber: missing the target by no more than 10% of it
 MAX_NAME = 200
@@ -310,9 +312,11 @@ def parse_rec(text: str, today: date) -> Recording:
 # ---- the store ---------------------------------------------------------------------------------
 
 async def indicators_of(session: AsyncSession, committee: CommitteeRow) -> list[Indicator]:
-    return list(await session.scalars(
-        select(Indicator).where(Indicator.team_id == committee.team_id, Indicator.committee_id == committee.id)
-        .order_by(Indicator.id)))
+    # Sorted here, not by ORDER BY id: that makes PostgreSQL walk the primary key of every
+    # committee's indicators instead of finding this committee's through uq_indicator_slug.
+    found = await session.scalars(
+        select(Indicator).where(Indicator.team_id == committee.team_id, Indicator.committee_id == committee.id))
+    return sorted(found, key=lambda i: i.id)
 
 
 async def values_of(session: AsyncSession, team_id: str, ids: list[int]) -> dict[int, list[IndicatorValue]]:
@@ -441,3 +445,286 @@ async def history(session: AsyncSession, ctx: Ctx, ref: str) -> Standing:
     committee = await require_channel_committee(session, ctx)
     ind = find(await indicators_of(session, committee), ref)
     return standing(ind, (await values_of(session, ctx.team_id, [ind.id]))[ind.id])
+
+
+async def standings_of(session: AsyncSession, committee) -> list[Standing]:
+    """Every indicator of the committee with how it stands (the digest, the report paper, the
+    console's `:report`). `committee`: a Committee or a CommitteeRow."""
+    inds = await indicators_of(session, committee)
+    values = await values_of(session, committee.team_id, [i.id for i in inds])
+    return [standing(i, values[i.id]) for i in inds]
+
+
+# ---- reminding owners when a period closes ----------------------------------------------------
+
+CHASE_WORKING_DAYS = 10    # still no figure this many working days after the reminder: one chase
+DEFAULT_KIND = "quarter"   # an indicator with no figures yet is reported quarterly
+
+
+def period_containing(kind: str, d: date) -> Period:
+    """The period of this kind ("quarter", "month", "financial year", "year") that d falls in."""
+    if kind == "quarter":
+        first = d.year if d.month >= 4 else d.year - 1
+        return quarter((d.month - 4) % 12 // 3 + 1, first)
+    if kind == "month":
+        return Period(f"{calendar.month_name[d.month]} {d.year}", date(d.year, d.month, 1),
+                      _month_end(d.year, d.month), "month")
+    if kind == "financial year":
+        first = d.year if d.month >= 4 else d.year - 1
+        return Period(fy_label(first), date(first, 4, 1), date(first + 1, 3, 31), "financial year")
+    return Period(str(d.year), date(d.year, 1, 1), date(d.year, 12, 31), "year")
+
+
+def last_closed(kind: str, today: date) -> Period:
+    """The latest period of this kind that ended before today."""
+    return period_containing(kind, period_containing(kind, today).start - timedelta(days=1))
+
+
+def reminder_days(period: Period, region: str | None = None) -> tuple[date, date]:
+    """(the first working day after the period ends, the day of the chase: CHASE_WORKING_DAYS
+    working days after that), in the bank holidays of `region` (bot.core.workdays)."""
+    kw = {"region": region} if region else {}
+    first = next_working_day(period.end, **kw)
+    chase = first
+    for _ in range(CHASE_WORKING_DAYS):
+        chase = next_working_day(chase, **kw)
+    return first, chase
+
+
+def cadence(values: list[IndicatorValue]) -> str:
+    """How often an indicator is reported: the kind of period its latest figure is for."""
+    if not values:
+        return DEFAULT_KIND
+    latest = max(values, key=lambda v: (v.recorded_at, v.id))
+    try:
+        return period_of(latest).kind
+    except UserError:
+        return DEFAULT_KIND
+
+
+@dataclass
+class FigureDue:
+    """What a reminder says: the indicator, the period just closed, whether it is the chase."""
+    indicator: Indicator
+    committee: Committee
+    period: Period
+    chase: bool
+    today: date
+
+    @property
+    def command(self) -> str:
+        return f"/indicator rec {self.indicator.slug} {self.period.label} <figure>"
+
+
+class FigureDueRenderer(Protocol):
+    def figure_due(self, due: FigureDue) -> Any: ...
+
+
+async def queue_figure_reminders(session: AsyncSession, now: datetime, settings, *,
+                                 render: FigureDueRenderer) -> int:
+    """Scheduled: on the first working day after a period closes (from 09:00), each holder of an
+    indicator's owner role gets one DM asking for the figure for that period, if none is
+    recorded yet; CHASE_WORKING_DAYS working days later, once more if there is still none.
+    Queued in the outbox under keys naming indicator, period and person, so a second run, or
+    another replica's, queues nothing more. Returns how many were newly queued."""
+    from bot.services.reminders import _Batch, local_today, working_hours
+
+    if not working_hours(now, settings.tz):
+        return 0
+    today = local_today(now, settings.tz)
+    inds = list(await session.scalars(select(Indicator).where(Indicator.owner_role_id.is_not(None))
+                                      .order_by(Indicator.id)))
+    if not inds:
+        return 0
+    by_team: dict[str, list[int]] = {}
+    for i in inds:
+        by_team.setdefault(i.team_id, []).append(i.id)
+    values: dict[int, list[IndicatorValue]] = {}
+    for team_id, ids in by_team.items():
+        values.update(await values_of(session, team_id, ids))
+    holders: dict[int, list[str]] = {}
+    for role_id, user_id in await session.execute(
+            select(RoleHolder.role_id, RoleHolder.user_id).where(
+                RoleHolder.role_id.in_({i.owner_role_id for i in inds}), RoleHolder.ended_at.is_(None),
+                RoleHolder.user_id.is_not(None)).order_by(RoleHolder.started_at, RoleHolder.id)):
+        if user_id not in holders.setdefault(role_id, []):
+            holders[role_id].append(user_id)
+    batch = _Batch()
+    for ind in inds:
+        users = holders.get(ind.owner_role_id, [])
+        if not users:
+            continue
+        mine = values[ind.id]
+        period = last_closed(cadence(mine), today)
+        if ind.created_at.astimezone(settings.tz).date() > period.end:
+            continue          # added after the period closed: its figure is not chased
+        if any((v.period_start, v.period_end) == (period.start, period.end) for v in mine):
+            continue
+        first, chase_day = reminder_days(period, getattr(settings, "holiday_region", None))
+        if today < first:
+            continue
+        chase = today >= chase_day
+        key = f"indicator:due:{ind.id}:{period.start.isoformat()}:{period.end.isoformat()}"
+        for user in users:
+            due = FigureDue(ind, ind.committee, period, chase, today)
+            batch.add(f"{key}:{user}" + (":chase" if chase else ""), ind.team_id, user,
+                      lambda due=due: render.figure_due(due))
+    await batch.flush(session, now)
+    return batch.queued
+
+
+# ---- importing a table of figures --------------------------------------------------------------
+
+@dataclass
+class ImportConflict:
+    indicator: str
+    period: str
+    table: float
+    recorded: float
+    unit: str | None
+
+    def describe(self) -> str:
+        u = "%" if self.unit == "%" else ""
+        return (f"{self.indicator}, {self.period}: the table says {_num(self.table)}{u}, Scrutineer has "
+                f"{_num(self.recorded)}{u} (kept)")
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+@dataclass
+class TableImport:
+    committee: str
+    new_indicators: list[str] = field(default_factory=list)
+    added: list[tuple[str, str, float]] = field(default_factory=list)       # (indicator, period, value)
+    already: int = 0                                                         # the same figure recorded before
+    conflicts: list[ImportConflict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def counts(self) -> str:
+        parts = [f"{len(self.new_indicators)} new indicator{'' if len(self.new_indicators) == 1 else 's'}",
+                 f"{len(self.added)} new figure{'' if len(self.added) == 1 else 's'}",
+                 f"{self.already} already recorded",
+                 f"{len(self.conflicts)} conflict{'' if len(self.conflicts) == 1 else 's'}"]
+        return ", ".join(parts)
+
+    def summary(self) -> str:
+        verb = "Would import" if self.dry_run else "Imported"
+        return f"{verb} indicator figures into {self.committee}: {self.counts()}."
+
+
+def _lower_is_better(text: str) -> bool | None:
+    t = text.lower()
+    if any(w in t for w in ("lower", "low", "smaller", "less", "down", "minimise", "minimize", "decrease")):
+        return True
+    if any(w in t for w in ("higher", "high", "bigger", "more", "up", "maximise", "maximize", "increase")):
+        return False
+    return None
+
+
+async def import_table(session: AsyncSession, *, team_id: str, committee_code: str, rows: list, actor: str,
+                       now: datetime, today: date, dry_run: bool = False) -> TableImport:
+    """Add a table's figures (bot.importing.indicator_table rows) to the committee's indicators:
+    indicators it doesn't know yet are added, figures for periods with none are recorded.
+    Importing again adds nothing twice; a figure already recorded is never replaced — a
+    different one in the table is reported as a conflict. dry_run: the same answer, nothing
+    stored."""
+    from models.queries import committee_by_code
+
+    committee = await committee_by_code(session, team_id, committee_code)
+    if committee is None:
+        raise UserError(f"There is no committee `{committee_code[:32]}` here.")
+    result = TableImport(committee.name, dry_run=dry_run)
+    known = await indicators_of(session, committee)
+    values = await values_of(session, team_id, [i.id for i in known])
+    # slug -> (indicator or None when new in this import, {(start, end): value})
+    recorded: dict[str, dict[tuple, float]] = {}
+    for i in known:
+        latest: dict[tuple, float] = {}
+        for v in sorted(values[i.id], key=lambda v: (v.recorded_at, v.id)):
+            latest[(v.period_start, v.period_end)] = v.value
+        recorded[i.slug] = latest
+    by_slug = {i.slug: i for i in known}
+    new_rows: dict[str, Indicator | None] = {}
+    seen: dict[tuple, float] = {}
+    for row in rows:
+        where = f"Row {row.line}"
+        name = " ".join(row.indicator.split())[:MAX_NAME]
+        key = slug(name)
+        if not key:
+            result.problems.append(f"{where}: the indicator's name needs letters or digits; skipped.")
+            continue
+        try:
+            period = parse_period(row.period, today)
+        except UserError as e:
+            result.problems.append(f"{where} ({name}): {e.message}")
+            continue
+        if not row.value.strip() or row.value.strip() in ("-", "—", "n/a", "N/A"):
+            result.problems.append(f"{where} ({name}, {period.label}): no figure; skipped.")
+            continue
+        try:
+            value = parse_number(row.value)
+            target = parse_number(row.target) if row.target.strip() else None
+        except UserError as e:
+            result.problems.append(f"{where} ({name}, {period.label}): {e.message}")
+            continue
+        ind = by_slug.get(key)
+        if ind is None and key not in new_rows:
+            # A shortened name ("Re-referrals") means the one indicator whose name it begins.
+            starting = [i for i in known if i.slug.startswith(key + "-")]
+            if len(starting) > 1:
+                names = ", ".join(f"“{i.name}”" for i in starting[:3])
+                result.problems.append(f"{where}: “{name}” could be any of {names}; skipped.")
+                continue
+            ind = starting[0] if starting else None
+            if ind is not None:
+                by_slug[key] = ind
+        if ind is None:
+            if key not in new_rows:
+                unit = row.unit.strip()[:MAX_UNIT] or ("%" if row.value.strip().endswith("%")
+                                                       or row.target.strip().endswith("%") else None)
+                new = Indicator(team_id=team_id, committee_id=committee.id, name=name, slug=key, unit=unit,
+                                target=target, lower_is_better=bool(_lower_is_better(row.polarity)),
+                                owner_role_id=None, created_by=actor, created_at=now)
+                result.new_indicators.append(name)
+                if not dry_run:
+                    session.add(new)
+                    await session.flush()
+                    audit.record(session, team_id=team_id, actor=actor, at=now, entity="indicator",
+                                 entity_id=new.id, action="create",
+                                 after={"name": name, "committee": committee.code, "unit": unit, "target": target,
+                                        "lower_is_better": new.lower_is_better, "owner": None, "source": "import"})
+                new_rows[key] = new
+                recorded[key] = {}
+            ind = new_rows[key]
+        elif target is not None and ind.target is not None and target != ind.target:
+            result.problems.append(f"{where} ({ind.name}): the table's target {_num(target)} differs from the "
+                                   f"indicator's {_num(ind.target)}; kept {_num(ind.target)}.")
+        span = (period.start, period.end)
+        have = recorded[ind.slug]
+        if (ind.slug, span) in seen:
+            if seen[(ind.slug, span)] != value:
+                result.problems.append(f"{where} ({ind.name}, {period.label}): a second, different figure in the "
+                                       "table; the first is used.")
+            continue
+        seen[(ind.slug, span)] = value
+        if span in have:
+            if have[span] == value:
+                result.already += 1
+            else:
+                result.conflicts.append(ImportConflict(ind.name, period.label, value, have[span], ind.unit))
+            continue
+        result.added.append((ind.name, period.label, value))
+        if not dry_run:
+            row_value = IndicatorValue(team_id=team_id, indicator_id=ind.id, period=period.label,
+                                       period_start=period.start, period_end=period.end, value=value,
+                                       note=None, recorded_by=actor, recorded_at=now)
+            session.add(row_value)
+            await session.flush()
+            audit.record(session, team_id=team_id, actor=actor, at=now, entity="indicator", entity_id=ind.id,
+                         action="import value",
+                         after={"period": period.label, "value": value, "value_id": row_value.id})
+        have[span] = value
+    return result

@@ -23,15 +23,17 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import abandon_team
-from models.installations import Installation, OAuthState
+from models.delivery import OutboxMessage
+from models.installations import Installation, OAuthState, OrgWorkspace
 
 log = logging.getLogger("scrutineer.installations")
 
 # The bot scopes an installation asks for: those of manifest.yml (a test keeps them equal).
-BOT_SCOPES = ("commands", "chat:write", "users:read", "channels:read", "groups:read", "files:write",
+BOT_SCOPES = ("commands", "chat:write", "users:read", "team:read", "channels:read", "groups:read", "files:write",
               "files:read", "im:write", "channels:history", "groups:history", "im:history")
 REVOKED_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive"})
 
@@ -65,6 +67,7 @@ class InstallationStore(AsyncInstallationStore):
         self.db = db
         self.clock = clock
         self._logger = log
+        self._members: set[tuple[str, str]] = set()   # (team, enterprise) known in org_workspaces
 
     @property
     def logger(self):
@@ -109,14 +112,39 @@ class InstallationStore(AsyncInstallationStore):
 
     async def installation_row(self, enterprise_id: str | None, team_id: str | None,
                                is_enterprise_install: bool | None = False) -> Installation | None:
+        through_org = False
         async with self.db.session() as s:
             row = await self._row(s, enterprise_id, team_id, is_enterprise_install)
             if row is None and team_id and not is_enterprise_install:
                 # A workspace inside an org-wide install (or asked for without its enterprise).
                 row = await s.scalar(select(Installation).where(Installation.team_id == team_id))
+            if row is None and team_id and not enterprise_id:
+                # Asked by team alone (the worker): the org it was seen in, if any.
+                enterprise_id = await s.scalar(select(OrgWorkspace.enterprise_id).where(OrgWorkspace.team_id == team_id))
             if row is None and enterprise_id:
                 row = await self._row(s, enterprise_id, None, True)
-        return None if row is None or row.uninstalled_at is not None else row
+                through_org = row is not None and bool(team_id) and not is_enterprise_install
+        if row is None or row.uninstalled_at is not None:
+            return None
+        if through_org:
+            await self._remember_member(team_id, enterprise_id)
+        return row
+
+    async def _remember_member(self, team_id: str, enterprise_id: str) -> None:
+        """A workspace served by its org's org-wide install: kept, so the worker sending its
+        rows (which know only the team) finds the org's token too."""
+        if (team_id, enterprise_id) in self._members:
+            return
+        try:
+            async with self.db.session() as s, s.begin():
+                known = await s.get(OrgWorkspace, team_id)
+                if known is None:
+                    s.add(OrgWorkspace(team_id=team_id, enterprise_id=enterprise_id, seen_at=self.clock()))
+                elif known.enterprise_id != enterprise_id:
+                    known.enterprise_id, known.seen_at = enterprise_id, self.clock()
+        except IntegrityError:   # another replica remembered it first
+            pass
+        self._members.add((team_id, enterprise_id))
 
     async def async_find_installation(self, *, enterprise_id: Optional[str], team_id: Optional[str],
                                       user_id: Optional[str] = None,
@@ -181,19 +209,38 @@ async def mark_uninstalled(session: AsyncSession, team_id: str, reason: str, now
                            enterprise_id: str | None = None) -> None:
     query = update(Installation).where(Installation.uninstalled_at.is_(None))
     if team_id:
-        query = query.where(Installation.team_id == team_id)
-    else:
-        query = query.where(Installation.enterprise_id == (enterprise_id or ""), Installation.team_id == "")
-    await session.execute(query.values(uninstalled_at=now, uninstalled_reason=reason[:100])
+        done = await session.execute(query.where(Installation.team_id == team_id).values(
+            uninstalled_at=now, uninstalled_reason=reason[:100]).execution_options(synchronize_session=False))
+        if done.rowcount or reason not in REVOKED_ERRORS:
+            return
+        # A workspace served by an org-wide install whose token Slack refused: the token is the
+        # org's, so the org's install ends. (An event about one workspace of the org doesn't.)
+        enterprise_id = await session.scalar(select(OrgWorkspace.enterprise_id).where(OrgWorkspace.team_id == team_id))
+        if not enterprise_id:
+            return
+    await session.execute(query.where(Installation.enterprise_id == (enterprise_id or ""), Installation.team_id == "")
+                          .values(uninstalled_at=now, uninstalled_reason=reason[:100])
                           .execution_options(synchronize_session=False))
 
 
 async def stop_workspace(db, team_id: str, reason: str, now: datetime, *, enterprise_id: str | None = None) -> int:
     """The app was uninstalled from a workspace, or its token revoked: no token for it from now
     on, and what is still queued for it ends as dead with `reason`. How many rows were given up."""
+    from bot.services.letters import record_refusal  # (the dispatcher's on_dead hook, bot.scheduled)
+
     async with db.session() as s, s.begin():
         await mark_uninstalled(s, team_id, reason, now, enterprise_id)
-        dropped = await abandon_team(s, team_id, reason, now) if team_id else 0
+        # An org-wide install: every workspace of the org it served stops with it.
+        teams = [team_id] if team_id else list(await s.scalars(
+            select(OrgWorkspace.team_id).where(OrgWorkspace.enterprise_id == (enterprise_id or ""))))
+        waiting = list(await s.scalars(select(OutboxMessage).where(
+            OutboxMessage.team_id.in_(teams), OutboxMessage.sent_at.is_(None), OutboxMessage.dead_at.is_(None))))
+        dropped = 0
+        for team in teams:
+            dropped += await abandon_team(s, team, reason, now)
+        for row in waiting:   # as a death of its own would be: a letter's recipient marked undelivered
+            async with s.begin_nested():
+                await record_refusal(s, row, reason)
     log.warning("Stopped sending to workspace %s (%s): %d queued messages given up", team_id or enterprise_id,
                 reason, dropped)
     return dropped

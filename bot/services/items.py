@@ -12,8 +12,9 @@ from sqlalchemy import Connection, and_, exists, func, or_, select
 from sqlalchemy import update as update_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.errors import NotAllowed, NotFound, UserError
-from bot.core.status import ACTIVE, OPEN, PAUSED, RAGS, STATUSES, is_open
+from bot.core.errors import NotAllowed, NotFound, NotVisible, UserError
+from bot.core.status import ACTIVE, OPEN, PAUSED, RAGS, STATUSES, is_open, item_overdue
+from bot.core.status import on_hold as status_on_hold
 from bot.db import Database
 from bot.services import audit, watchers
 from bot.services.committees import (
@@ -72,7 +73,7 @@ def rag_of(item: RagFacts, today: date) -> str | None:
         return item.rag_override
     if on_hold(item, today):
         return "amber"
-    if item.due is not None and item.due < today:
+    if item_overdue(item, today):
         return "red"
     if item.due is not None and item.due <= today + timedelta(days=14) and item.status == "not started":
         return "amber"
@@ -80,15 +81,22 @@ def rag_of(item: RagFacts, today: date) -> str | None:
 
 
 def on_hold(item, today: date) -> bool:
-    """Paused or deferred and not yet resumed: not overdue, not chased."""
-    return item.status in PAUSED and (getattr(item, "paused_until", None) is None or item.paused_until > today)
+    """Paused or deferred and not yet resumed: not overdue, not chased (bot.core.status.on_hold)."""
+    return status_on_hold(item.status, getattr(item, "paused_until", None), today)
 
 
 def counted(table, today: date):
     """Where-clause (on the items table) for open items that count as overdue when late and are
-    chased: not closed, and not paused or deferred before the day they resume."""
+    chased: not closed, and not paused or deferred before the day they resume (bot.core.status.on_hold
+    in SQL)."""
     return or_(table.c.status.in_(ACTIVE),
                and_(table.c.status.in_(PAUSED), table.c.paused_until.is_not(None), table.c.paused_until <= today))
+
+
+def overdue_where(table, today: date):
+    """Where-clause (on the items table) for overdue items: bot.core.status.is_overdue in SQL —
+    the one database-side definition (`/actions overdue`, escalations, the Monday summary)."""
+    return and_(counted(table, today), table.c.due.is_not(None), table.c.due < today)
 
 
 def _parse_or_explain(text: str) -> Ref:
@@ -264,11 +272,11 @@ async def list_items(db: Database, ctx: Ctx, filt: ItemFilter) -> ItemPage:
     here, every = await db.read(reads.committees_for, ctx.team_id, ctx.channel_id, asked_for)
     if here is not None:
         if not await can_see(ctx, here):
-            raise NotAllowed("That committee is private to its channel's members.")
+            raise NotVisible("That committee is private to its channel's members.")
         filt.committee_id = here.id
         committees = [here]
     elif asked_for is not None:
-        raise NotAllowed("That committee is private to its channel's members.")
+        raise NotVisible("That committee is private to its channel's members.")
     else:
         committees = await visible(ctx, every)
     if not committees:
@@ -280,7 +288,7 @@ async def list_items(db: Database, ctx: Ctx, filt: ItemFilter) -> ItemPage:
     elif not filt.include_closed:
         conds.append(t.c.status.in_(OPEN))
     if filt.overdue:
-        conds += [t.c.due < ctx.today, counted(t, ctx.today)]
+        conds.append(overdue_where(t, ctx.today))
     if filt.due_start:
         conds.append(t.c.due >= date.fromisoformat(filt.due_start))
     if filt.due_end:
@@ -546,4 +554,4 @@ async def load_item(session: AsyncSession, ctx: Ctx, item_id: int) -> Item:
 
 __all__ = ["Change", "ItemChanges", "ItemFilter", "ItemPage", "PAGE_SIZE", "Ref", "apply_changes",
            "find", "find_by_id", "item_to_edit", "latest_position", "list_items", "load_item", "parse_ref",
-           "positions_of", "rag_of", "resolve", "EXEC_RESPONSES", "counted", "on_hold"]
+           "positions_of", "rag_of", "resolve", "EXEC_RESPONSES", "counted", "on_hold", "overdue_where"]

@@ -26,10 +26,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.errors import NotAllowed, NotFound, UserError
+from bot.core.errors import NotAllowed, NotFound, NotVisible, UserError
 from bot.core.workdays import WORKING_HOUR, is_working_day, working_days_between
 from bot.delivery import enqueue, enqueue_many
 from bot.services import audit
+from bot.services import settings as council_settings
 from bot.services.committees import can_see, committee_roles_of, require_channel_committee
 from bot.services.context import Ctx
 from bot.services.home import queue_home_refresh
@@ -158,7 +159,7 @@ async def list_agencies(session: AsyncSession, ctx: Ctx) -> tuple[Committee, lis
     """The committee's partner agencies (not the removed ones, which stay in the letters sent)."""
     committee = await require_channel_committee(session, ctx)
     if not await can_see(ctx, committee):
-        raise NotAllowed("You can't see this committee.")
+        raise NotVisible("You can't see this committee.")
     agencies = list(await session.scalars(
         select(Agency).where(Agency.committee_id == committee.id, Agency.team_id == ctx.team_id,
                              Agency.removed_at.is_(None))
@@ -358,6 +359,7 @@ class LetterFacts:
     actions: tuple[Action, ...]
     signer_id: str
     chair: bool
+    council: str = ""    # the council's name (`/scrutiny settings`), under the committee's in the sign-off
 
     @property
     def people(self) -> list[str]:
@@ -407,7 +409,7 @@ async def letter_facts(session: AsyncSession, ctx: Ctx, committee: Committee, me
         actions.append(Action(owners, item.ref, " ".join(item.text.split()), item.due))
     roles = await committee_roles_of(session, ctx, committee)
     return LetterFacts(committee.name, meeting.starts_at.astimezone(ctx.tz).date(), decisions, tuple(actions),
-                       ctx.user_id, "chair" in roles)
+                       ctx.user_id, "chair" in roles, await council_settings.council_name(session, ctx.team_id))
 
 
 def write_letter(facts: LetterFacts, names: Mapping[str, str]) -> str:
@@ -438,6 +440,8 @@ def write_letter(facts: LetterFacts, names: Mapping[str, str]) -> str:
     signer = names.get(facts.signer_id) or pending_name(facts.signer_id)
     lines += ["Please acknowledge receipt of this letter.", "", "Yours sincerely,", signer,
               f"{'Chair' if facts.chair else 'on behalf of the Chair'}, {facts.committee}"]
+    if facts.council and facts.council.lower() not in facts.committee.lower():
+        lines.append(facts.council)
     text = "\n".join(lines)
     if len(text) > MAX_LETTER:
         text = text[:MAX_LETTER - 1].rstrip() + "…"
@@ -732,7 +736,7 @@ async def latest_letter(session: AsyncSession, ctx: Ctx) -> tuple[Committee, Let
     """The channel's committee, its newest letter and the meeting that letter follows."""
     committee = await require_channel_committee(session, ctx)
     if not await can_see(ctx, committee):
-        raise NotAllowed("You can't see this committee.")
+        raise NotVisible("You can't see this committee.")
     letter = (await session.scalars(
         select(Letter).where(Letter.committee_id == committee.id, Letter.team_id == ctx.team_id)
         .order_by(Letter.sent_at.desc(), Letter.id.desc()).limit(1))).first()
@@ -794,6 +798,9 @@ async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, *
         if not missing:
             continue  # everyone acknowledged: nothing to chase
         committee = await session.get(Committee, letter.committee_id)
+        audit.record(session, team_id=letter.team_id, actor=audit.SYSTEM, at=now, entity="letter",
+                     entity_id=letter.id, action="chase",
+                     after={"automatic": True, "missing": [contact_label(r) for r in missing]})
         if mail is not None:
             for r in emailed:   # a reminder with the same personal link (only the first email has it)
                 original = await session.scalar(select(OutboxMessage.payload).where(

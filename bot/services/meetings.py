@@ -32,9 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import dates
 from bot.core.errors import NotAllowed, UserError
-from bot.core.status import OPEN
+from bot.core.status import OPEN, item_overdue
 from bot.delivery import THREAD_AFTER, enqueue
-from bot.services import audit
+from bot.services import audit, escalations
+from bot.services import settings as council_settings
 from bot.services.committees import (
     committee_roles_of,
     owner_role,
@@ -227,7 +228,8 @@ async def show(session: AsyncSession, ctx: Ctx) -> MeetingView:
                        now=ctx.now, cancelled=cancelled)
 
 
-async def schedule(session: AsyncSession, ctx: Ctx, text: str, *, length: timedelta = DEFAULT_LENGTH) -> Meeting:
+async def schedule(session: AsyncSession, ctx: Ctx, text: str, *, length: timedelta | None = None) -> Meeting:
+    """length: the council's meeting length (`/scrutiny settings`) unless given, else DEFAULT_LENGTH."""
     committee = await require_channel_committee(session, ctx)
     await require_meeting_officer(session, ctx, committee, "schedule its meetings")
     text = " ".join((text or "").split())
@@ -238,6 +240,8 @@ async def schedule(session: AsyncSession, ctx: Ctx, text: str, *, length: timede
         raise UserError(f"Add a start time too, e.g. `/meeting new {text[:40]} 10:00` or `… 2pm`.")
     if starts_at is None:
         raise UserError(f"I couldn't read “{text[:60]}” as a date and time. Try {NEW_EXAMPLE}. {dates.DATE_EXAMPLES}")
+    if length is None:
+        length = await council_settings.meeting_length(session, ctx.team_id, DEFAULT_LENGTH)
     ends_at = starts_at + length
     await _refuse_clash(session, committee, starts_at, ctx.tz)
     # A meeting that has already ended is being written up after it was held: recorded, not closed.
@@ -506,18 +510,20 @@ async def _mark_closed(session: AsyncSession, meeting: Meeting, now: datetime, b
 
 async def send_overdue_digests(session: AsyncSession, now: datetime, settings, *, render: DigestRenderer) -> int:
     """Scheduled: close every meeting nobody closed digest_delay_minutes after it ended, and
-    queue its digest. Returns how many messages were queued."""
-    cutoff = now - timedelta(minutes=settings.digest_delay_minutes)
-    due = list(await session.scalars(
-        select(Meeting).where(Meeting.closed_at.is_(None), Meeting.ends_at <= cutoff,
-                              # written up after it was held: the delay counts from when it was recorded
-                              or_(Meeting.recorded_at.is_(None), Meeting.recorded_at <= cutoff))
-        .order_by(Meeting.ends_at, Meeting.id)))
+    queue its digest. Returns how many messages were queued. Councils with a delay or time zone
+    of their own (`/scrutiny settings`) are done with theirs."""
     queued = 0
-    for meeting in due:
-        if await _mark_closed(session, meeting, now, "auto"):
-            channel, dms = await queue_digest(session, meeting, now, settings.tz, render=render)
-            queued += int(channel) + dms
+    for council in await council_settings.profiles(session, settings, "digest_delay_minutes", "tz_name"):
+        cutoff = now - timedelta(minutes=council.digest_delay_minutes)
+        due = list(await session.scalars(
+            select(Meeting).where(Meeting.closed_at.is_(None), Meeting.ends_at <= cutoff,
+                                  # written up after it was held: the delay counts from when it was recorded
+                                  or_(Meeting.recorded_at.is_(None), Meeting.recorded_at <= cutoff))
+            .order_by(Meeting.ends_at, Meeting.id)))
+        for meeting in due:
+            if council.includes(meeting.team_id) and await _mark_closed(session, meeting, now, "auto"):
+                channel, dms = await queue_digest(session, meeting, now, council.tz, render=render)
+                queued += int(channel) + dms
     return queued
 
 
@@ -548,6 +554,9 @@ class Digest:
     today: date
     tz: ZoneInfo
     owners: dict[str, list[OwnerItem]] = field(default_factory=dict)   # Slack user -> their items
+    indicators: list = field(default_factory=list)   # the committee's indicators (services.indicators.Standing)
+    escalated: list = field(default_factory=list)   # bot.services.escalations.Escalated, still standing
+    awaiting_review: list[tuple[Item, Position]] = field(default_factory=list)   # updates submitted, not yet accepted
 
 
 async def build_digest(session: AsyncSession, meeting: Meeting, now: datetime, tz: ZoneInfo) -> Digest:
@@ -561,7 +570,8 @@ async def build_digest(session: AsyncSession, meeting: Meeting, now: datetime, t
     # Every item counts towards the RAG totals and the overdue list, but only the items the digest
     # names are loaded whole (with their owners and holders); the rest are read as plain columns.
     brief = (await session.execute(
-        select(Item.id, Item.kind, Item.seq, Item.status, Item.due, Item.rag_override).where(*of_committee))).all()
+        select(Item.id, Item.kind, Item.seq, Item.status, Item.due, Item.rag_override, Item.paused_until)
+        .where(*of_committee))).all()
     pos_query = select(Position).where(Position.item_id.in_(committee_item_ids), Position.review_state == "accepted")
     if since is not None:
         pos_query = pos_query.where(Position.created_at > since)
@@ -579,7 +589,7 @@ async def build_digest(session: AsyncSession, meeting: Meeting, now: datetime, t
             first = status_changes.get(ev.entity_id, (before, None))[0]
             status_changes[ev.entity_id] = (first, ev.after["status"])
     open_items = [i for i in brief if i.status in OPEN]
-    overdue_ids = [i.id for i in sorted((i for i in open_items if i.due is not None and i.due < today),
+    overdue_ids = [i.id for i in sorted((i for i in open_items if item_overdue(i, today)),
                                         key=lambda i: (i.due, i.kind != "rec", i.seq, i.id))]
     counts = {"red": 0, "amber": 0, "green": 0}
     for i in open_items:
@@ -598,7 +608,23 @@ async def build_digest(session: AsyncSession, meeting: Meeting, now: datetime, t
     digest = Digest(meeting, committee, previous, decisions, actions, positions, status_changes, overdue,
                     len(overdue_ids), counts, named, today, tz)
     digest.owners = await _owners_items(session, digest)
+    digest.indicators = await _indicator_standings(session, committee)
+    digest.escalated = (await escalations.standing(session, [committee.id], today)).get(committee.id, [])
+    waiting = list(await session.scalars(select(Position).where(
+        Position.item_id.in_(committee_item_ids), Position.review_state == "submitted")
+        .order_by(Position.created_at, Position.id)))
+    if waiting:
+        more = {p.item_id for p in waiting} - set(named)
+        if more:
+            named.update({i.id: i for i in await session.scalars(select(Item).where(Item.id.in_(more)))})
+        digest.awaiting_review = [(named[p.item_id], p) for p in waiting]
     return digest
+
+
+async def _indicator_standings(session: AsyncSession, committee: Committee) -> list:
+    """The digest's "Indicators" section: how each of the committee's indicators stands."""
+    from bot.services.indicators import standings_of
+    return await standings_of(session, committee)
 
 
 async def _owners_items(session: AsyncSession, d: Digest) -> dict[str, list[OwnerItem]]:

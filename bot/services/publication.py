@@ -20,6 +20,7 @@ from bot.services import audit
 from bot.services.committees import committee_roles_of, require_channel_committee
 from bot.services.context import Ctx
 from bot.services.items import rag_of
+from bot.services.settings import council_name
 from models.reads import latest_positions
 from models.tables import Committee, Item, Review, Workspace
 
@@ -168,7 +169,6 @@ async def public_tracker(session: AsyncSession, slug: str, code: str, today: dat
     items.sort(key=lambda i: (review_order.get(i.review.code if i.review else "", (True, None, "")),
                               i.seq, i.number, i.id))
     latest = await session.run_sync(lambda s: latest_positions(s.connection(), [i.id for i in items]))
-    workspace = await session.get(Workspace, team_id)
     rows = []
     for item in items:
         owners = []
@@ -182,5 +182,5 @@ async def public_tracker(session: AsyncSession, slug: str, code: str, today: dat
             owners=owners, status=item.status, rag=rag_of(item, today),
             position=public_text(pos.text) if pos else None, position_date=pos.as_of if pos else None))
     return PublicTracker(committee=public_text(committee.name), committee_code=committee.code,
-                         council=public_text((workspace.name or "").strip()) if workspace else "",
+                         council=public_text(await council_name(session, team_id)),
                          as_of=today, rows=rows, published_at=committee.published_at)

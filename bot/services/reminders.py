@@ -24,13 +24,14 @@ from typing import Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.workdays import WORKING_HOUR, is_working_day, next_working_day
+from bot.core.status import item_overdue
+from bot.core.workdays import WORKING_HOUR, holidays_of, is_working_day, next_working_day
 from bot.delivery import enqueue_many
 from bot.services import audit
+from bot.services import settings as council_settings
 from bot.services.context import Ctx
 from bot.services.items import counted, on_hold, require_can_update
 from models import reads
-from models.carry import Escalation
 from models.delivery import OutboxMessage
 from models.tables import Committee, Item, Review, Role, RoleHolder
 
@@ -131,8 +132,11 @@ class _Batch:
     def __init__(self) -> None:
         self.pending: list[_Pending] = []
         self.queued = 0
+        self.keep: Callable[[str], bool] | None = None   # only these workspaces' (a round per settings group)
 
     def add(self, key: str, team_id: str, channel: str, build: Callable[[], Rendered]) -> None:
+        if self.keep is not None and not self.keep(team_id):
+            return
         self.pending.append(_Pending(key[:300], team_id, channel, build))
 
     async def flush(self, session: AsyncSession, now: datetime) -> int:
@@ -238,17 +242,14 @@ async def _officer_summaries(session: AsyncSession, batch: _Batch, today: date, 
     for item in items:
         by_committee.setdefault(item.committee_id, []).append(item)
     officers = await _officers(session, list(by_committee))
-    # Escalations of the past week (bot.services.escalations), listed in the summary too.
-    escalated: dict[int, set[int]] = {}
-    for committee_id, item_id in await session.execute(
-            select(Escalation.committee_id, Escalation.item_id).where(
-                Escalation.committee_id.in_(list(by_committee)), Escalation.escalated_on >= today - timedelta(days=7))):
-        escalated.setdefault(committee_id, set()).add(item_id)
+    # Escalations still standing (bot.services.escalations), listed in the summary too.
+    from bot.services.escalations import standing  # (it imports this module)
+    escalated = await standing(session, list(by_committee), today)
     for committee_id, rows in by_committee.items():
-        late = [i for i in rows if i.due < today]
+        late = [i for i in rows if item_overdue(i, today)]
         soon = [i for i in rows if i.due >= today]
         committee = rows[0].committee
-        flagged = [i for i in late if i.id in escalated.get(committee_id, ())]
+        flagged = escalated.get(committee_id, [])
         for user in officers.get(committee_id, []):
             batch.add(f"summary:{committee_id}:{week_label}:{user}", committee.team_id, user,
                       lambda committee=committee, late=late, soon=soon, flagged=flagged: render.officer_summary(
@@ -292,15 +293,19 @@ async def _exec_response_flags(session: AsyncSession, batch: _Batch, today: date
 
 async def queue_reminders(session: AsyncSession, now: datetime, settings, *, render: ReminderRenderer) -> int:
     """Queue every reminder due at `now`, as `render` draws them; returns how many were newly
-    queued. Runs inside the caller's transaction."""
-    if not working_hours(now, settings.tz):
-        return 0
-    today = local_today(now, settings.tz)
+    queued. Runs inside the caller's transaction. `settings` gives the defaults; councils with a
+    time zone, bank holidays or lead time of their own (`/scrutiny settings`) get a round of their own."""
     batch = _Batch()
-    await _owner_reminders(session, batch, today, settings.remind_days, now, render)
-    await _officer_summaries(session, batch, today, render)
-    await _exec_response_flags(session, batch, today, render)
-    await batch.flush(session, now)
+    for council in await council_settings.profiles(session, settings, "tz_name", "holiday_region", "remind_days"):
+        with holidays_of(council.region):
+            if not working_hours(now, council.tz):
+                continue
+            today = local_today(now, council.tz)
+            batch.keep = council.includes
+            await _owner_reminders(session, batch, today, council.remind_days, now, render)
+            await _officer_summaries(session, batch, today, render)
+            await _exec_response_flags(session, batch, today, render)
+            await batch.flush(session, now)
     return batch.queued
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import dates
-from bot.core.errors import NotAllowed, UserError
-from bot.core.status import is_open
+from bot.core.errors import NotVisible, UserError
+from bot.core.status import is_overdue
 from bot.services import audit
 from bot.services.committees import can_see, require_channel_committee
 from bot.services.context import Ctx
@@ -165,6 +165,7 @@ def _state(item: Item, events: list[AuditEvent], cutoff: datetime | None, day: d
     if cutoff is not None and item.created_at >= cutoff:
         return None
     status, response, due = item.status, item.exec_response, item.due
+    paused_until = item.paused_until
     owners = tuple(o.role.name for o in item.owners)
     kept = events
     if cutoff is not None:
@@ -177,6 +178,8 @@ def _state(item: Item, events: list[AuditEvent], cutoff: datetime | None, day: d
                 response = before["exec_response"]
             if "due" in before:
                 due = _as_date(before["due"])
+            if "paused_until" in before:
+                paused_until = _as_date(before["paused_until"])
             if "owners" in before and isinstance(before["owners"], list):
                 owners = tuple(before["owners"])
     days = None
@@ -190,7 +193,7 @@ def _state(item: Item, events: list[AuditEvent], cutoff: datetime | None, day: d
             start = item.review.agreed_on if item.review is not None and item.review.agreed_on else \
                 item.created_at.astimezone(tz).date()
             days = max(0, (done - start).days)
-    return State(status, response, due, owners, is_open(status) and due is not None and due < day, days)
+    return State(status, response, due, owners, is_overdue(status, due, day, paused_until), days)
 
 
 def _agencies_of(owner_names: tuple[str, ...], holders: set[str], agencies: list[Agency]) -> list[str]:
@@ -293,9 +296,9 @@ async def report_committee(session: AsyncSession, ctx: Ctx, code: str | None) ->
         if committee is None:
             raise UserError(f"There is no committee `{code[:32]}`: try {USAGE}.")
     if not await can_see(ctx, committee):
-        raise NotAllowed("That committee is private to its channel's members.")
+        raise NotVisible("That committee is private to its channel's members.")
     if committee.is_private and committee.channel_id != ctx.channel_id:   # the chart is posted where asked
-        raise NotAllowed("Ask for a private committee's report in its own channel.")
+        raise NotVisible("Ask for a private committee's report in its own channel.")
     return committee
 
 

@@ -72,6 +72,15 @@ def escalation(item: ItemRow, days_late: int, today: date) -> Message:
                  Button("Record a revised date", UPDATE_ACTION, ItemRef(item.id))]))
 
 
+def escalation_lines(entries) -> list[str]:
+    """One line per standing escalation (bot.services.escalations.Escalated): the item, its owner,
+    how many working days late it is and since when it is escalated — for the digest and the
+    officers' Monday summary."""
+    return [f"• :rotating_light: *{e.item.full_ref}* — {owners_line(e.item)} · "
+            f"{plural(e.days_late, 'working day')} late · escalated since {dates.format_date(e.escalated_on)}"
+            for e in entries]
+
+
 def chased(item, users: list[str]) -> Message:
     if not users:
         text = f"Nobody holds the roles that own *{item.full_ref}*, so there is nobody to chase."

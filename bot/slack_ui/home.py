@@ -7,6 +7,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.core import dates
+from bot.core.status import item_overdue
 from bot.services.home import HomeData
 from bot.slack_ui.blocks import Button, Context, Divider, Header, Message, Section, people_clip, people_text, plural
 from bot.slack_ui.items import UPDATE_ACTION, due_line, rag_emoji
@@ -22,7 +23,7 @@ def home_view(data: HomeData) -> dict:
 def home(data: HomeData, today: date, tz: ZoneInfo) -> Message:
     """The App Home tab: the person's own open items, overdue first; their committees' next
     meetings; letters awaiting their acknowledgement."""
-    overdue = sum(1 for i in data.items if i.due is not None and i.due < today)
+    overdue = sum(1 for i in data.items if item_overdue(i, today))
     total = len(data.items) + data.more_items
     summary = f"Scrutineer: {plural(total, 'open item')} of yours" + (
         f", {overdue} overdue" if overdue else "")

@@ -133,3 +133,52 @@ def recorded(r) -> Message:
     if p.note:
         text += f"\n_{people_clip(p.note, 300, one_line=True)}_"
     return Message(f"{verb} {ind.name} for {p.period.label}").add(Section(text))
+
+
+# ---- the owner's reminder when a period closes ------------------------------------------------
+
+def figure_due(due) -> Message:
+    """A DM to each holder of an indicator's owner role on the first working day after a period
+    closes without a figure (and once more, as a chase, some working days later)."""
+    ind, period, committee = due.indicator, due.period, due.committee
+    summary = (f"{'Still no' if due.chase else 'Time for the'} {period.label} figure for {ind.name}")
+    where = f" in <#{committee.channel_id}>" if committee.channel_id else ""
+    lead = (f"{period.label} ended on {dates.format_date(period.end)} and no figure has been recorded for it yet."
+            if due.chase else f"{period.label} ended on {dates.format_date(period.end)}: please record its figure.")
+    msg = Message(summary).add(
+        Section(f":bar_chart: *{escape(summary)}*\n{lead}"),
+        Section(f"*{_name(ind)}* · {target_text(ind)}\nRecord it{where} with:\n```{escape(due.command)}```"
+                "\n(replace `<figure>` with the number; add `note \"…\"` to explain it)"),
+        Context(f"{escape(committee.name)} · you're getting this because you hold {escape(ind.owner_role.name)}, "
+                "which owns this indicator." if ind.owner_role else escape(committee.name)))
+    return msg
+
+
+# ---- the post-meeting digest's section --------------------------------------------------------
+
+def digest_section(standings) -> list:
+    """The digest's "Indicators" section: each indicator's latest figure, target, RAG and
+    direction of travel, one line each (nothing when the committee has no indicators)."""
+    if not standings:
+        return []
+    lines = []
+    for st in standings[:MAX_LISTED]:
+        ind = st.indicator
+        if st.latest is None:
+            lines.append(f"• {NO_RAG} *{_name(ind)}* — no figures yet · {target_text(ind)}")
+            continue
+        parts = [f"{figure(st.latest.value, ind.unit)} ({st.latest.period.label})", target_text(ind),
+                 rag_text(st.rag)]
+        if trend := direction_text(st):
+            parts.append(trend)
+        lines.append(f"• {RAG_EMOJI.get(st.rag, NO_RAG) if st.rag else NO_RAG} *{_name(ind)}* — " + " · ".join(parts))
+    if len(standings) > MAX_LISTED:
+        lines.append(f"_…and {len(standings) - MAX_LISTED} more: `/indicator` lists them all._")
+    out, chunk = [], "*Indicators*"
+    for line in lines:
+        if len(chunk) + len(line) > 2800:
+            out.append(Section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    out.append(Section(chunk))
+    return out

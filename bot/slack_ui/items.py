@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import date
 
 from bot.core import dates
-from bot.core.status import RAG_EMOJI, STATUSES
+from bot.core.status import RAG_EMOJI, STATUSES, is_open, item_overdue
 from bot.services.committees import holder_text
 from bot.services.items import Change, ItemPage, rag_of
 from bot.slack_ui.blocks import (
@@ -55,6 +55,9 @@ def rag_emoji(item: Item | ItemRow, today: date) -> str:
 
 
 def due_line(item: Item | ItemRow, today: date) -> str:
+    if item.due is not None and item.due < today and is_open(item.status) and not item_overdue(item, today):
+        until = getattr(item, "paused_until", None)   # on hold: past its date, but not overdue
+        return f"{dates.format_date(item.due)} · {item.status}" + (f" until {dates.format_date(until)}" if until else "")
     return dates.describe_due(item.due, today, is_open=rag_of(item, today) is not None)
 
 
@@ -146,6 +149,16 @@ def _author(pos: PositionRow, sep: str = " ") -> str:
     return f"{sep}by {people_text(pos.author_name)}" if pos.author_name else ""
 
 
+def _review_label(pos: PositionRow) -> str:
+    """An owner's update not (yet) accepted is no position of the committee's: say so."""
+    state = getattr(pos, "review_state", "accepted")
+    if state == "submitted":
+        return " · _awaiting review_ (not yet the latest position)"
+    if state == "returned":
+        return " · _returned to its author_ (not a position)"
+    return ""
+
+
 def history(item: ItemRow, positions: list[PositionRow], today: date) -> Message:
     title = f"History of {item.full_ref}"
     msg = Message(f"{title} ({plural(len(positions), 'position')})").add(
@@ -153,7 +166,8 @@ def history(item: ItemRow, positions: list[PositionRow], today: date) -> Message
     if not positions:
         return msg.add(Section("_No position recorded yet._"))
     for pos in reversed(positions[-40:]):  # newest first; Block Kit allows 50 blocks
-        msg.add(Section(f"*{dates.format_date(pos.as_of)}*{_author(pos, ' · ')}\n{people_text(pos.text)}"))
+        msg.add(Section(f"*{dates.format_date(pos.as_of)}*{_author(pos, ' · ')}{_review_label(pos)}\n"
+                        f"{people_text(pos.text)}"))
     if len(positions) > 40:
         msg.add(Context(f"{plural(len(positions) - 40, 'older position')} not shown: the export has them all."))
     return msg
@@ -317,6 +331,8 @@ HELP = {
                  "• `/scrutiny role \"Chairman of the ESCB\" @alice` — who holds a role (the last holder is kept in history)\n"
                  "• `/scrutiny role chair @alice` · `/scrutiny role \"vice chair\" @dave` · `/scrutiny role officers @bob @carol` — this committee's chair, vice chair and officers (type @ and pick the person, so they become a mention)\n"
                  "• `/scrutiny roles` — every role and its holders\n"
+                 "• `/scrutiny settings` — the council's settings (a form): council name, time zone, bank holidays (England and Wales, Scotland, Northern Ireland), digest delay, reminder lead time, escalation days and whom to escalate to, meeting length; in a committee's channel also that committee's own update-request days and escalation\n"
+                 "• `/scrutiny admin add @someone` · `admin remove @someone` · `admin list` — admins besides the workspace's own admins and owners (this workspace only)\n"
                  "• `/scrutiny export` — upload this committee's “Position on recommendations” paper here: `docx` (default), `md`, `csv` or `xlsx`\n"
                  "• `/scrutiny report` · `/scrutiny report since 1 March 2026` · `/scrutiny report cyp` — how the recommendations fare (made, accepted, implemented, signed off, overdue, time to implement, by owner and partner agency, the change since the last report), with a chart posted here; for the agenda pack: `scrutineer report --committee cyp --format docx`\n"
                  "• `/scrutiny agency add \"Essex Police\" @bob` (or `Jane Smith jane@essex.police.uk`) · `/scrutiny agencies` — partner agencies whose contacts receive decision letters\n"
@@ -326,10 +342,11 @@ HELP = {
                  "• Import a paper from the command line: `scrutineer import paper.txt --committee cyp --review sg2010`"),
     "meeting": ("*/meeting* — this channel's committee meetings (the chair, officers and admins make changes)\n"
                 "• `/meeting` — the current or next meeting, its decisions and actions so far\n"
-                "• `/meeting new 3 June 2026 10:00` — schedule one (`next Tuesday 2pm` works too; two hours long); a time already past records a meeting held, to write it up\n"
+                "• `/meeting new 3 June 2026 10:00` — schedule one (`next Tuesday 2pm` works too; two hours long unless the council's settings say otherwise); a time already past records a meeting held, to write it up\n"
                 "• `/meeting decision the Cabinet Member report back in September` — numbered (1), (2), … as “Resolved – That …”\n"
                 "• `/meeting action Report foster carer numbers owner \"Cabinet Member\" due 30 September` — creates `act-N` (or `owner @alice`)\n"
                 "• `/meeting agenda` — items due for report (carried forward and new), changes since the last meeting, overdue; **Post to channel**\n"
+                "• `/meeting drop rec-3 not due until spring` · `/meeting undrop rec-3` — drop an open item from the next meeting's agenda (its owners aren't asked for an update for it, nor chased) · put it back\n"
                 "• `/meeting close` — mark it held, post its digest here and DM each owner their new or changed items\n"
                 "• `/meeting move 10 June 2026 14:00` · `/meeting cancel` — the meeting `/meeting` shows (a cancelled one never gets a digest)\n"
                 "• `/meeting decision 3 correct <text>` · `/meeting decision 3 withdraw` — the old text stays in the history; withdrawn ones keep their number\n"
@@ -341,7 +358,9 @@ HELP = {
                   "• `/indicator rec re-referrals Q1 2012/13 35 note \"13 families\"` — a figure for a period (the indicator's owner may record too); the name can be shortened to any unique start\n"
                   "• Periods: `Q1 2012/13` (financial-year quarter: Q1 is April–June 2012), `June 2012`, `2012/13` (financial year), `2012` (calendar year)\n"
                   "• Recording a period again corrects it; the earlier figure stays in the history\n"
-                  "• `/indicator re-referrals history` — the figures by period"),
+                  "• `/indicator re-referrals history` — the figures by period, with a chart posted here\n"
+                  "• When a period closes, the owner's holders get a DM on the first working day after it asking for the figure (once more 10 working days later if there's still none)\n"
+                  "• A table of figures (indicator, period, value, target; CSV or XLSX): `scrutineer import indicators.csv --committee cyp` (`--dry-run` first); the indicators appear in the meeting digest and in `scrutineer report`"),
 }
 
 

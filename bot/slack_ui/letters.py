@@ -359,6 +359,8 @@ def status_message(committee: CommitteeRow, letter: Letter | None, meeting: Meet
                               else " · _not acknowledged yet_")
         elif r.kind != "channel" and not r.user_id:
             state = "*send by email*"
+        elif r.delivery_error and not r.delivered_at:   # given up (the app uninstalled there, say)
+            state = f"*not delivered*: {people_text(clip(r.delivery_error, 200))}"
         else:
             state = f"delivered {local_time(r.delivered_at, tz)}" if r.delivered_at else "_queued, not delivered yet_"
             if r.kind == "contact":

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.core import dates
 from bot.core.status import RAG_EMOJI
 from bot.services.meetings import LIST_LIMIT
+from bot.slack_ui import indicators as indicators_ui
 from bot.slack_ui.blocks import (
     Button,
     Context,
@@ -23,6 +24,7 @@ from bot.slack_ui.blocks import (
     people_text,
     plural,
 )
+from bot.slack_ui.carry import escalation_lines
 from bot.slack_ui.items import UPDATE_ACTION, due_line, owners_line, rag_emoji, vacant_warning
 from bot.slack_ui.metadata import ItemRef
 
@@ -255,6 +257,18 @@ def meeting_digest(d) -> Message:
                            _limited(lines[:LIST_LIMIT], len(lines), "`/position <ref> history` shows each")))
     else:
         msg.add(Section(f"*Positions recorded{since}*\n_None._"))
+    # Updates submitted by owners and not yet accepted: not the latest position yet
+    waiting = getattr(d, "awaiting_review", [])
+    if waiting:
+        lines = [f"• *{item.ref}* {dates.format_date(pos.as_of)} _awaiting review_: {_one_line(pos.text, 200)}"
+                 + (f" ({people_text(pos.author_name)})" if pos.author_name else "") for item, pos in waiting]
+        msg.add(*_sections(f"Updates awaiting review ({len(waiting)})",
+                           _limited(lines[:LIST_LIMIT], len(lines), "`/meeting updates`")))
+    # Escalated (still overdue on the date they were escalated for)
+    escalated = getattr(d, "escalated", [])
+    if escalated:
+        msg.add(*_sections(f"Escalated ({len(escalated)})",
+                           _limited(escalation_lines(escalated[:LIST_LIMIT]), len(escalated), "`/actions overdue`")))
     # Overdue
     if d.overdue:
         lines = [f"• {rag_emoji(i, today)} *{i.ref}* {_one_line(i.text, 150)} — {owners_line(i)} · {due_line(i, today)}"
@@ -262,6 +276,7 @@ def meeting_digest(d) -> Message:
         msg.add(*_sections(f"Overdue ({d.overdue_count})", _limited(lines, d.overdue_count, "`/actions overdue`")))
     else:
         msg.add(Section("*Overdue*\n_Nothing is overdue._ :tada:"))
+    msg.add(*indicators_ui.digest_section(getattr(d, "indicators", [])))
     counts = " · ".join(f"{RAG_EMOJI[r]} {d.rag_counts.get(r, 0)} {r}" for r in ("red", "amber", "green"))
     msg.add(Divider(), Context(f"Open items by RAG: {counts}"))
     return msg

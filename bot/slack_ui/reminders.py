@@ -17,6 +17,7 @@ from bot.slack_ui.blocks import (
     people_clip,
     people_text,
 )
+from bot.slack_ui.carry import escalation_lines
 from bot.slack_ui.items import UPDATE_ACTION
 from bot.slack_ui.metadata import ItemRef
 from models.reads import CommitteeRow, ItemRow
@@ -75,7 +76,7 @@ def snoozed(item: Item, until: date, today: date, *, already: bool) -> Message:
 
 
 def officer_summary(committee: CommitteeRow, overdue_items: list[ItemRow], soon: list[ItemRow], today: date,
-                    week_label: str, soon_days: int, *, escalated: list[ItemRow] = ()) -> Message:
+                    week_label: str, soon_days: int, *, escalated: list = ()) -> Message:
     """The Monday summary to each of a committee's officers. week_label (an ISO week) only keys
     the reminder; people see the week as the date of its Monday ("week of 1 June 2026")."""
     week = dates.long_date(today - timedelta(days=today.weekday()))
@@ -83,8 +84,12 @@ def officer_summary(committee: CommitteeRow, overdue_items: list[ItemRow], soon:
                f"{soon_days} days (week of {week})")
     msg = Message(summary).add(Header(clip(f"Weekly summary — {committee.name}", 150)),
                                Context(f"Week of {week}"))
+    if escalated:   # bot.services.escalations.Escalated: still overdue since escalated
+        lines = escalation_lines(list(escalated)[:SUMMARY_LIMIT])
+        msg.add(Divider(), Section(f":rotating_light: *Escalated ({len(escalated)})*"))
+        for start in range(0, len(lines), 8):
+            msg.add(Section("\n".join(lines[start:start + 8])))
     for title, rows, emoji, more in (
-            ("Escalated this week", list(escalated), ":rotating_light:", "`/actions overdue`"),
             ("Overdue", overdue_items, ":red_circle:", "`/actions overdue`"),
             (f"Due in the next {soon_days} days", soon, ":large_orange_circle:",
              f"`/actions due in the next {soon_days} days`")):

@@ -82,17 +82,28 @@ def give_form(item, meta: GiveUpdate, prior=None) -> dict:
             "blocks": blocks}
 
 
+def _day(value) -> str:
+    try:
+        return dates.format_date(date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        return people_text(str(value))
+
+
 def _proposed_lines(position) -> str:
     p = position.proposed or {}
     bits = [f"Status: {p['status']}" if p.get("status") else None,
-            f"Revised date: {p['due']}" if p.get("due") else None,
-            f"RAG: {p['rag']}" + (f" ({p['rag_reason']})" if p.get("rag_reason") else "") if p.get("rag") else None]
+            f"Revised date: {_day(p['due'])}" if p.get("due") else None,
+            f"RAG: {p['rag']}" + (f" ({people_text(p['rag_reason'])})" if p.get("rag_reason") else "")
+            if p.get("rag") else None]
     return " · ".join(b for b in bits if b)
 
 
-def review(item, position, flags: list[str], author: str, today: date) -> Message:
-    """To the committee's officers and chair: a submitted update, Accept / Return."""
-    summary = f"<@{author}> sent an update on {item.full_ref} for review"
+def review(item, position, flags: list[str], author: str | None, today: date, *,
+           author_name: str | None = None) -> Message:
+    """To the committee's officers and chair: a submitted update, Accept / Return. author: the
+    Slack user; or author_name, an owner outside Slack who answered by email."""
+    who = f"<@{author}>" if author else f"{people_text(author_name or 'An owner')} (by email)"
+    summary = f"{who} sent an update on {item.full_ref} for review"
     msg = Message(summary).add(
         Section(f":inbox_tray: *{summary}*"),
         Section(f"*{item.full_ref}* {people_clip(item.text, 250, one_line=True)}\n"
@@ -141,6 +152,11 @@ def was_returned(item) -> Message:
         Section(f":leftwards_arrow_with_hook: Returned the update on *{item.full_ref}* to its author, with your reason."))
 
 
+def _who(u: str) -> str:
+    """A Slack user as a mention; an owner outside Slack by their address."""
+    return f"{people_text(u)} (by email)" if "@" in u else f"<@{u}>"
+
+
 def round_card(r, tz: ZoneInfo) -> Message:
     """`/meeting updates`: who has answered and who has not."""
     if r.meeting is None:
@@ -149,8 +165,8 @@ def round_card(r, tz: ZoneInfo) -> Message:
     msg = Message(summary).add(Section(f"*{people_text(summary)}*"))
     if not r.answered and not r.outstanding:
         return msg.add(Context("Nobody has been asked yet: owners are asked before the meeting."))
-    msg.add(Section("*Answered:* " + (", ".join(f"<@{u}>" for u in r.answered) or "nobody yet")))
-    msg.add(Section("*Outstanding:* " + (", ".join(f"<@{u}>" for u in r.outstanding) or "nobody")))
+    msg.add(Section("*Answered:* " + (", ".join(_who(u) for u in r.answered) or "nobody yet")))
+    msg.add(Section("*Outstanding:* " + (", ".join(_who(u) for u in r.outstanding) or "nobody")))
     if r.awaiting_review:
         msg.add(Context(f"{r.awaiting_review} update{'' if r.awaiting_review == 1 else 's'} awaiting review."))
     if r.outstanding:
