@@ -48,7 +48,10 @@ SHARED = ROOT.parent / "shared"
 FIELDS = ("found", "number", "text", "owners", "due", "status")
 GOLD = SHARED / "papers" / "gold.json"
 # Chosen before any labelled paper was read: the first four were used while building
-# the table-first importer, the other four were kept aside and scored only at the end.
+# the table-first importer, the other four were kept aside and scored only at the end of
+# session 4 (found 72%, text 67%, owners 61%, due 72%, status 72%). Session 5 then tuned on
+# all eight, so "real_held" is no longer unseen: the unseen measure since is the x* papers
+# (tests/data/papers), written and labelled by hand before the importer first read them.
 GOLD_SETS = {
     "paper10.txt": "real_dev", "paper12.txt": "real_dev", "paper13.txt": "real_dev",
     "paper15.txt": "real_dev",
@@ -176,7 +179,8 @@ def main(argv: list[str]) -> int:
         if GOLD.exists():
             dev = ", ".join(n for n, s in GOLD_SETS.items() if s == "real_dev")
             held = ", ".join(n for n, s in GOLD_SETS.items() if s == "real_held")
-            print(f"labelled real papers: development {dev}; kept aside {held}")
+            print(f"labelled real papers: development {dev}; kept aside until session 5, tuned on "
+                  f"since {held}")
         print(f"{'paper':42} {'set':9} {'items':>5} " + " ".join(f"{f:>7}" for f in FIELDS))
         for spec_path, spec in expectations():
             if dev_only and spec.get("set") == "real_held":

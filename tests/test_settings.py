@@ -17,7 +17,7 @@ from models.delivery import OutboxMessage
 from models.meetings import Meeting
 from models.queries import committee_by_code, role_key
 from models.settings import CommitteeSettings, WorkspaceAdmin, WorkspaceSettings
-from models.tables import AuditEvent, Committee, Role
+from models.tables import AuditEvent, Committee, Item, Role
 
 CYP = "Children and Young People Scrutiny Committee"
 
@@ -383,3 +383,21 @@ async def test_council_name_heads_the_paper_and_signs_the_letter(harness):
 async def test_help_tells_of_settings_and_admins(harness):
     reply = await harness.command("/scrutiny", "help", user="UDAVE", channel="CCYP")
     assert "/scrutiny settings" in reply.visible and "/scrutiny admin add @someone" in reply.visible
+
+
+async def test_a_paused_item_resumes_on_its_councils_day(harness):
+    h = harness
+    await two_councils(h)
+    t1 = await action(h, date(2026, 12, 31))
+    t2 = await action(h, date(2026, 12, 31), team="T2")
+    async with h.db.session() as s, s.begin():
+        for item_id in (t1, t2):
+            item = await s.get(Item, item_id)
+            item.status, item.paused_until = "paused", date(2026, 12, 2)
+    await save_settings(h, {"tz_name": "Pacific/Auckland"})
+    # 14:00 on 1 December in London is 03:00 on 2 December in Auckland: T1's day to resume has
+    # come, T2's (London) not yet.
+    await run_scheduled(h.db, h.settings, datetime(2026, 12, 1, 14, 0, tzinfo=timezone.utc))
+    async with h.db.session() as s:
+        statuses = {i: (await s.get(Item, i)).status for i in (t1, t2)}
+    assert statuses == {t1: "in progress", t2: "paused"}

@@ -129,10 +129,14 @@ async def chase(session: AsyncSession, ctx: Ctx, item: reads.ItemRow, *, render)
 
 
 async def resume_paused(session: AsyncSession, now: datetime, settings) -> int:
-    """Paused and deferred items whose day to resume has come: back to "in progress"."""
-    today = local_today(now, settings.tz)
-    resumed = list(await session.scalars(select(Item).where(
-        Item.status.in_(PAUSED), Item.paused_until.is_not(None), Item.paused_until <= today)))
+    """Paused and deferred items whose day to resume has come (in their council's time zone):
+    back to "in progress"."""
+    resumed: list[Item] = []
+    for council in await council_settings.profiles(session, settings, "tz_name"):
+        today = local_today(now, council.tz)
+        resumed += await session.scalars(select(Item).where(
+            Item.status.in_(PAUSED), Item.paused_until.is_not(None), Item.paused_until <= today,
+            council.where(Item.team_id)))
     for item in resumed:
         audit.record(session, team_id=item.team_id, actor=SYSTEM_ACTOR, at=now, entity="item", entity_id=item.id,
                      action="update", before={"status": item.status, "paused_until": item.paused_until,

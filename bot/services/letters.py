@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import NotAllowed, NotFound, NotVisible, UserError
-from bot.core.workdays import WORKING_HOUR, is_working_day, working_days_between
+from bot.core.workdays import WORKING_HOUR, holidays_of, is_working_day, working_days_between
 from bot.delivery import enqueue, enqueue_many
 from bot.services import audit
 from bot.services import settings as council_settings
@@ -775,18 +775,28 @@ async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, *
     days ago and not yet chased, DM the committee's chair who hasn't acknowledged it, once
     (render.chase_message), and email each emailed contact who hasn't a reminder carrying the
     same link (mail.chase_email). Returns how many messages were queued. Runs inside the
-    caller's transaction."""
-    local = now.astimezone(settings.tz)
+    caller's transaction. Each council's own time zone and bank holidays count (a round each)."""
+    queued = 0
+    for council in await council_settings.profiles(session, settings, "tz_name", "holiday_region"):
+        with holidays_of(council.region):
+            queued += await _chase_letters(session, now, council, render, mail)
+    return queued
+
+
+async def _chase_letters(session: AsyncSession, now: datetime, council, render: LetterRenderer,
+                         mail: MailRenderer | None) -> int:
+    local = now.astimezone(council.tz)
     today = local.date()
     if not is_working_day(today) or local.time() < WORKING_HOUR:
         return 0
     # Three working days are at least three calendar days: a cheap filter before the exact count.
     candidates = list(await session.scalars(
-        select(Letter).where(Letter.chased_at.is_(None), Letter.sent_at <= now - timedelta(days=2))
+        select(Letter).where(Letter.chased_at.is_(None), Letter.sent_at <= now - timedelta(days=2),
+                             council.where(Letter.team_id))
         .order_by(Letter.id)))
     queued = 0
     for letter in candidates:
-        sent_day = letter.sent_at.astimezone(settings.tz).date()
+        sent_day = letter.sent_at.astimezone(council.tz).date()
         if working_days_between(sent_day, today) < CHASE_AFTER_WORKING_DAYS:
             continue
         claimed = await session.execute(update(Letter).where(Letter.id == letter.id, Letter.chased_at.is_(None))
@@ -808,12 +818,12 @@ async def chase_unacknowledged(session: AsyncSession, now: datetime, settings, *
                 if original and await enqueue(
                         session, team_id=letter.team_id, key=f"{r.outbox_key}:chase", channel=mail_lane(r.email),
                         method=EMAIL_METHOD, now=now,
-                        payload={"to": r.email, **mail.chase_email(original, letter, committee, settings.tz)}):
+                        payload={"to": r.email, **mail.chase_email(original, letter, committee, council.tz)}):
                     queued += 1
         chairs = [h.user_id for h in await committee_role_holders(session, letter.committee_id, "chair") if h.user_id]
         chairs = list(dict.fromkeys(chairs)) or [letter.sent_by]
         by_hand = [r for r in by_email(letter) if not r.outbox_key or r.delivery_error]
-        payload = render.chase_message(letter, committee, missing, by_hand, settings.tz)
+        payload = render.chase_message(letter, committee, missing, by_hand, council.tz)
         for n, user_id in enumerate(chairs):
             key = f"letter:{letter.id}:chase" if n == 0 else f"letter:{letter.id}:chase:{user_id}"
             if await enqueue(session, team_id=letter.team_id, key=key, channel=user_id, payload=payload, now=now):
