@@ -1,5 +1,6 @@
-"""/indicator: a committee's performance indicators — list them, add one, record a figure for a
-period (again for the same period: a correction), and one indicator's figures by period."""
+"""/indicator: a committee's performance indicators — list them, add one, change one's owner or
+target, record a figure for a period (again for the same period: a correction), and one
+indicator's figures by period."""
 from __future__ import annotations
 
 from bot.core.errors import UserError
@@ -17,10 +18,12 @@ async def indicator_command(ack, command, client, ctx, db):
     verb, rest = word.lower(), rest.strip()
     if is_help(text):
         return await ack(**ephemeral(item_render.help_for("indicator")))
-    if verb in ("add", "new", "rec", "record"):
+    if verb in ("add", "new", "rec", "record", "set", "change"):
         async with db.session() as s, s.begin():
             if verb in ("add", "new"):
                 msg = render.added(await indicators.add(s, ctx, rest))
+            elif verb in ("set", "change"):
+                msg = render.changed(await indicators.change(s, ctx, rest))
             else:
                 msg = render.recorded(await indicators.record(s, ctx, rest))
         return await ack(**ephemeral(msg))
@@ -32,7 +35,7 @@ async def indicator_command(ack, command, client, ctx, db):
             chart_of = await indicators.history(s, ctx, text[:-len("history")].strip())
             msg = render.history(chart_of)
         else:
-            raise UserError(f"I don't know `/indicator {text[:40]}`. Try `/indicator`, `add`, `rec`, "
+            raise UserError(f"I don't know `/indicator {text[:40]}`. Try `/indicator`, `add`, `rec`, `set`, "
                             "`<name> history` or `help`.")
     await ack(**ephemeral(msg))
     # The figures answer at once; their chart then goes to the channel (files upload v2).

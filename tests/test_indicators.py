@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.core.errors import UserError
 from bot.services import indicators as ind
 from models.indicators import Indicator, IndicatorValue
-from models.tables import AuditEvent
+from models.tables import AuditEvent, Role
 
 TODAY = date(2026, 6, 1)
 CYP = "Children and Young People Scrutiny Committee"
@@ -231,3 +231,31 @@ async def test_demo_has_the_seed_indicators_once(database_url):
         assert by_name["Children looked after"].latest.value == 29
     finally:
         await db.dispose()
+
+
+async def test_an_indicators_owner_and_target_changed_and_audited(harness):
+    h = harness
+    await set_up(h)
+    r = await cmd(h, 'add "Children looked after" unit children')
+    assert "no owner" in r.visible or "owner" not in r.visible.split("Record")[0], r.visible
+    r = await cmd(h, f'set children owner "{HEAD}" target 30 lower-is-better')
+    assert "Changed *Children looked after*" in r.visible and f"owner {HEAD}" in r.visible, r.visible
+    assert "target 30 children (lower is better)" in r.visible, r.visible
+    r = await cmd(h, "set children target 30 lower-is-better")
+    assert "already reads so" in r.visible, r.visible
+    before = await counts(h)
+    for text, user, says in (("set children target 25", "UDAVE", "Only the chair and officers"),
+                             ("set nothing target 25", "UBOB", "no indicator"),
+                             ("set children", "UBOB", "what to change"),
+                             ("set children target lots", "UBOB", "isn't a number"),
+                             ('set children owner "Head of Nothing"', "UBOB", "no role called")):
+        r = await cmd(h, text, user=user)
+        assert says in r.visible and len(r.visible.splitlines()) == 1, (text, r.visible)
+    assert await counts(h) == before
+    async with h.db.session() as s:
+        ind = await s.scalar(select(Indicator))
+        owner = await s.get(Role, ind.owner_role_id)
+        change = await s.scalar(select(AuditEvent).where(AuditEvent.entity == "indicator",
+                                                         AuditEvent.action == "update"))
+    assert (owner.name, ind.target, ind.lower_is_better) == (HEAD, 30, True)
+    assert change.actor == "UBOB" and change.before["target"] is None and change.after["target"] == 30

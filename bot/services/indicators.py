@@ -397,6 +397,55 @@ async def add(session: AsyncSession, ctx: Ctx, text: str) -> Added:
 
 
 @dataclass
+class Changed:
+    indicator: Indicator
+    committee: CommitteeRow
+    owner: Role | None
+    before: dict
+    after: dict
+
+
+async def change(session: AsyncSession, ctx: Ctx, text: str) -> Changed:
+    """`/indicator set re-referrals owner "Head of Service" target 20 unit % higher-is-better`: an
+    indicator's owner, target, unit or direction, changed by the chair, officers or an admin
+    (audited: before and after)."""
+    committee = await require_channel_committee(session, ctx)
+    await require_officer(session, ctx, committee, "change indicators")
+    words = split_words(text)
+    cut = next((k for k, w in enumerate(words) if w.lower() in ADD_KEYWORDS
+                or w.lower() in ("lower-is-better", "higher-is-better")), len(words))
+    if cut == 0 or cut == len(words):
+        raise UserError('Say which indicator and what to change: `/indicator set re-referrals owner "Head of '
+                        'Service"` (or `target 20`, `unit %`, `lower-is-better`, `higher-is-better`).')
+    ind = find(await indicators_of(session, committee), " ".join(words[:cut]))
+    new = parse_add(" ".join(['"x"'] + [f'"{w}"' if " " in w else w for w in words[cut:]]))
+    before = {"unit": ind.unit, "target": ind.target, "lower_is_better": ind.lower_is_better,
+              "owner_role_id": ind.owner_role_id}
+    role = None   # the owner named now, if one is
+    said = {w.lower() for w in words[cut:]}
+    if new.owner:
+        owners = parse_owners(new.owner)
+        if len(owners) != 1:
+            raise UserError('An indicator has one owner: `owner "Head of Service"` or `owner @alice`.')
+        role = await owner_role(session, ctx, committee, owners[0])
+        ind.owner_role, ind.owner_role_id = role, role.id
+    if "unit" in said:
+        ind.unit = new.unit
+    if "target" in said:
+        ind.target = new.target
+        if new.unit and "unit" not in said and not ind.unit:
+            ind.unit = new.unit
+    if said & {"lower-is-better", "higher-is-better"}:
+        ind.lower_is_better = new.lower_is_better
+    after = {"unit": ind.unit, "target": ind.target, "lower_is_better": ind.lower_is_better,
+             "owner_role_id": ind.owner_role_id}
+    if after != before:
+        audit.record(session, team_id=ctx.team_id, actor=ctx.user_id, at=ctx.now, entity="indicator",
+                     entity_id=ind.id, action="update", before=before, after=after)
+    return Changed(ind, committee, role, before, after)
+
+
+@dataclass
 class Recorded:
     standing: Standing
     point: PeriodValue

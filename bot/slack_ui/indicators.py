@@ -116,6 +116,17 @@ def added(a) -> Message:
     return Message(f"Added indicator {ind.name}").add(Section(text))
 
 
+def changed(c) -> Message:
+    ind = c.indicator
+    if c.after == c.before:
+        text = f"*{_name(ind)}* already reads so: {target_text(ind)}, {_owner(ind)}."
+    else:
+        text = f"Changed *{_name(ind)}*: now {target_text(ind)}, {_owner(ind)}."
+        if c.owner is not None and not c.owner.current_holders:
+            text += f"\n:warning: Nobody holds {escape(c.owner.name)} yet."
+    return Message(f"Indicator {ind.name}").add(Section(text))
+
+
 def recorded(r) -> Message:
     st, p, ind = r.standing, r.point, r.standing.indicator
     verb = "Corrected" if r.replaced is not None else "Recorded"

@@ -355,6 +355,7 @@ HELP = {
     "indicator": ("*/indicator* — this channel's committee's performance indicators (the chair, officers and admins make changes)\n"
                   "• `/indicator` — every indicator: latest figure, target, RAG (green meets the target, amber misses it by no more than 10%, red otherwise) and direction of travel (↑/↓, better or worse than the period before)\n"
                   "• `/indicator add \"Re-referrals within 12 months\" unit % target 25 lower-is-better owner \"Head of Service\"` — `unit`, `target`, `lower-is-better` and `owner` are optional (the owner is a role the workspace has)\n"
+                  "• `/indicator set re-referrals owner \"Head of Service\" target 20` — change an indicator's owner, target, unit or direction (`lower-is-better` / `higher-is-better`)\n"
                   "• `/indicator rec re-referrals Q1 2012/13 35 note \"13 families\"` — a figure for a period (the indicator's owner may record too); the name can be shortened to any unique start\n"
                   "• Periods: `Q1 2012/13` (financial-year quarter: Q1 is April–June 2012), `June 2012`, `2012/13` (financial year), `2012` (calendar year)\n"
                   "• Recording a period again corrects it; the earlier figure stays in the history\n"
