@@ -16,7 +16,7 @@ from bot.core.errors import NotAllowed, UserError
 from bot.db import Database
 from bot.services.context import Ctx
 from bot.services.directory import Directory
-from bot.services.events import remember_event
+from bot.services.events import RecentSignatures, remember_event
 from bot.slack_ui.blocks import Message, Section, people_text
 from handlers.boundary import well_formed
 
@@ -135,6 +135,8 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
                 return BoltResponse(status=200, body="")
         await next()
 
+    recent = RecentSignatures()
+
     @app.middleware
     async def once_per_request(req, body, next):
         """A signed command, button or form acts once: the same signature sent again within
@@ -142,7 +144,12 @@ def build_app(settings: Settings, db: Database, *, clock: Callable[[], datetime]
         handled once by their event_id above; Socket Mode requests carry no signature.)"""
         signature = (req.headers.get("x-slack-signature") or [""])[0]
         if signature and body.get("type") != "event_callback":
-            if not await remember_event(db, "sig:" + signature[-58:], signed_team(body) or "", clock()):
+            key = "sig:" + signature[-58:]
+            # Replicas share PostgreSQL, so a replay to another replica is caught there; SQLite
+            # has one process, which remembers the signatures itself.
+            first = (await remember_event(db, key, signed_team(body) or "", clock()) if db.is_postgres
+                     else recent.first_time(key, clock()))
+            if not first:
                 log.warning("Replayed request ignored (%s)", body.get("type") or body.get("command"))
                 return BoltResponse(status=200, body="")
         await next()
