@@ -263,12 +263,10 @@ def _print_reading(paper) -> None:
 
 
 async def _store_import(settings, args, paper, now, agreed) -> int:
-    from sqlalchemy import select
 
     from bot.core.errors import UserError
     from bot.db import Database
     from bot.services.imports import import_items
-    from models.tables import Workspace
 
     db = Database(settings.database_url)
     try:
@@ -276,14 +274,7 @@ async def _store_import(settings, args, paper, now, agreed) -> int:
         try:
             # The transaction is inside the try: a refusal rolls back everything it began.
             async with db.session() as s, s.begin():
-                team = args.team
-                if not team:
-                    teams = list(await s.scalars(select(Workspace.team_id)))
-                    if len(teams) != 1:
-                        raise UserError("This database has " + (
-                            "no workspace yet: run /scrutiny setup in Slack first." if not teams else
-                            f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."))
-                    team = teams[0]
+                team = await _team_of(s, args.team)
                 report = await import_items(
                     s, team_id=team, committee_code=args.committee, review_code=args.review, items=paper.items,
                     actor="cli", now=now, title=args.title or paper.title, agreed_on=agreed,
@@ -362,7 +353,7 @@ async def _export(settings: Settings, args) -> int:
     try:
         await db.upgrade()
         async with db.session() as s:
-            team = args.team or await _only_workspace(s)
+            team = await _only_workspace(s, args.team)
             if team is None:
                 return 2
             try:
@@ -411,20 +402,32 @@ def _format_of(args, formats) -> str:
     return "docx"
 
 
-async def _only_workspace(session) -> str | None:
-    """The database's one workspace, when --team is not given; None (having said why) when
-    there are none or several."""
+async def _team_of(session, team: str | None) -> str:
+    """--team, else the database's one workspace; UserError (saying why) when there are none or
+    several."""
     from sqlalchemy import select
 
+    from bot.core.errors import UserError
     from models.tables import Workspace
 
+    if team:
+        return team
     teams = list(await session.scalars(select(Workspace.team_id)))
     if len(teams) == 1:
         return teams[0]
-    print("This database has " + ("no workspace yet: run /scrutiny setup in Slack first."
-          if not teams else f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."),
-          file=sys.stderr)
-    return None
+    raise UserError("This database has " + ("no workspace yet: run /scrutiny setup in Slack first."
+                    if not teams else f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."))
+
+
+async def _only_workspace(session, team: str | None = None) -> str | None:
+    """_team_of, saying why on stderr and giving None when it can't be chosen."""
+    from bot.core.errors import UserError
+
+    try:
+        return await _team_of(session, team)
+    except UserError as e:
+        print(e.message, file=sys.stderr)
+        return None
 
 
 async def _report(settings: Settings, args) -> int:
@@ -452,7 +455,7 @@ async def _report(settings: Settings, args) -> int:
     try:
         await db.upgrade()
         async with db.session() as s, s.begin():
-            team = args.team or await _only_workspace(s)
+            team = await _only_workspace(s, args.team)
             if team is None:
                 return 2
             committee = await committee_by_code(s, team, args.committee)
@@ -484,7 +487,6 @@ async def _import_indicators(settings: Settings, args, content: bytes, now, toda
     """`scrutineer import <table> --committee CODE`: a table of indicator figures (CSV or XLSX).
     New indicators and figures are added; figures already recorded are never replaced (a
     different one in the table is listed as a conflict). --dry-run: what would happen."""
-    from sqlalchemy import select
     from sqlalchemy.engine import make_url
 
     from bot.core.errors import UserError
@@ -492,7 +494,6 @@ async def _import_indicators(settings: Settings, args, content: bytes, now, toda
     from bot.importing import PaperFormatError
     from bot.importing.indicator_table import read_indicator_table
     from bot.services.indicators import import_table
-    from models.tables import Workspace
 
     try:
         table = read_indicator_table(content, args.path)
@@ -516,14 +517,7 @@ async def _import_indicators(settings: Settings, args, content: bytes, now, toda
         await db.upgrade()
         try:
             async with db.session() as s:      # committed only when it is not a dry run
-                team = args.team
-                if not team:
-                    teams = list(await s.scalars(select(Workspace.team_id)))
-                    if len(teams) != 1:
-                        raise UserError("This database has " + (
-                            "no workspace yet: run /scrutiny setup in Slack first." if not teams else
-                            f"{len(teams)} workspaces: say which with --team ({', '.join(teams)})."))
-                    team = teams[0]
+                team = await _team_of(s, args.team)
                 result = await import_table(s, team_id=team, committee_code=args.committee, rows=table.rows,
                                             actor="cli", now=now, today=today, dry_run=args.dry_run)
                 if not args.dry_run:
