@@ -98,6 +98,16 @@ class Database:
         async with engine.connect() as conn:
             return await conn.run_sync(fn, *args, **kwargs)
 
+    async def execute_once(self, statement):
+        """One statement that is a whole transaction by itself (an INSERT … ON CONFLICT DO
+        NOTHING), in autocommit on the readers' pool where there is one: a single round trip,
+        without the BEGIN, COMMIT and ping of a session. Returns the result."""
+        if self._async_reader is None:
+            async with self.session() as s, s.begin():
+                return await s.execute(statement)
+        async with self._async_reader.connect() as conn:
+            return await conn.execute(statement)
+
     async def upgrade(self) -> None:
         """Bring the schema to the newest Alembic revision.
 
