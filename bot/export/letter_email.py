@@ -60,12 +60,7 @@ class LetterMail:
         sent = long_date(letter.sent_at.astimezone(tz).date())
         note = (f"A reminder: the {committee.name} sent you this decision letter on {sent} and has not yet "
                 "had your acknowledgement. Please use the link at the end to confirm you received it.")
-        html = original.get("html") or ""
-        opening = html.find("<body")
-        opening = html.find(">", opening) + 1 if opening >= 0 else 0
-        return {"subject": " ".join(f"Reminder: {original.get('subject') or ''}".split())[:250],
-                "text": f"{note}\n\n{original.get('text') or ''}",
-                "html": html[:opening] + f"<p><strong>{escape(note)}</strong></p>" + html[opening:] if html else ""}
+        return _prefixed(original, note, "Reminder: ")
 
 
 class UpdateMail:

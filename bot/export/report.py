@@ -214,9 +214,9 @@ def summary_paragraphs(report: Report) -> list[str]:
 def render_docx(report: Report, chart: bytes, indicators=()) -> bytes:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
-    from .docx import HEADER_FILL, _repeat_as_header, _setup, _shade
+    from .docx import _setup
 
     doc = Document()
     _setup(doc)
@@ -233,22 +233,30 @@ def render_docx(report: Report, chart: bytes, indicators=()) -> bytes:
     doc_pr.set("name", "Recommendations chart")
     for title, header, rows in tables(report):
         doc.add_paragraph(title, style="Heading 1")
-        table = doc.add_table(rows=1, cols=len(header))
-        table.style = "Table Grid"
-        for cell, label in zip(table.rows[0].cells, header):
-            run = cell.paragraphs[0].add_run(str(label))
-            run.bold = True
-            run.font.size = Pt(9)
-            _shade(cell, HEADER_FILL)
-        _repeat_as_header(table.rows[0])
-        for row in rows:
-            cells = table.add_row().cells
-            for cell, value in zip(cells, row):
-                cell.paragraphs[0].add_run(str(value)).font.size = Pt(9)
+        _docx_table(doc, header, rows)
     _docx_indicators(doc, indicators)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def _docx_table(doc, header, rows) -> None:
+    """A grid table: a shaded heading row repeated on every page, 9 pt text."""
+    from docx.shared import Pt
+
+    from .docx import HEADER_FILL, _repeat_as_header, _shade
+
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, label in zip(table.rows[0].cells, header):
+        run = cell.paragraphs[0].add_run(str(label))
+        run.bold = True
+        run.font.size = Pt(9)
+        _shade(cell, HEADER_FILL)
+    _repeat_as_header(table.rows[0])
+    for row in rows:
+        for cell, value in zip(table.add_row().cells, row):
+            cell.paragraphs[0].add_run(str(value)).font.size = Pt(9)
 
 
 def _docx_indicators(doc, standings) -> None:
@@ -256,25 +264,10 @@ def _docx_indicators(doc, standings) -> None:
     if not standings:
         return
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
-
-    from .docx import HEADER_FILL, _repeat_as_header, _shade
-
-    def table(header, rows):
-        t = doc.add_table(rows=1, cols=len(header))
-        t.style = "Table Grid"
-        for cell, label in zip(t.rows[0].cells, header):
-            run = cell.paragraphs[0].add_run(str(label))
-            run.bold = True
-            run.font.size = Pt(9)
-            _shade(cell, HEADER_FILL)
-        _repeat_as_header(t.rows[0])
-        for row in rows:
-            for cell, value in zip(t.add_row().cells, row):
-                cell.paragraphs[0].add_run(str(value)).font.size = Pt(9)
+    from docx.shared import Cm
 
     doc.add_paragraph("Indicators", style="Heading 1")
-    table(INDICATOR_HEADER, indicator_rows(standings))
+    _docx_table(doc, INDICATOR_HEADER, indicator_rows(standings))
     for st, png, alt in indicator_charts(standings):
         doc.add_paragraph(st.indicator.name, style="Heading 2")
         doc.add_picture(io.BytesIO(png), width=Cm(14))
@@ -282,7 +275,7 @@ def _docx_indicators(doc, standings) -> None:
         doc_pr = doc.inline_shapes[len(doc.inline_shapes) - 1]._inline.docPr
         doc_pr.set("descr", alt)
         doc_pr.set("name", f"{st.indicator.name} chart"[:100])
-        table(["Period", "Figure", "RAG", "Note"], indicator_history_rows(st))
+        _docx_table(doc, ["Period", "Figure", "RAG", "Note"], indicator_history_rows(st))
 
 
 def render_xlsx(report: Report, chart: bytes, indicators=()) -> bytes:

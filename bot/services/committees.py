@@ -99,6 +99,17 @@ async def committee_roles_of(session: AsyncSession, ctx: Ctx, committee: Committ
     return set(rows)
 
 
+async def require_committee_officer(session: AsyncSession, ctx: Ctx, committee: Committee | CommitteeRow,
+                                   what: str) -> None:
+    """The person is one of the committee's chair or officers, or an admin; else NotAllowed saying
+    who may `what` ("schedule its meetings", "add indicators")."""
+    if await committee_roles_of(session, ctx, committee):
+        return
+    if await ctx.directory.is_admin(ctx.user_id, ctx.team_id):
+        return
+    raise NotAllowed(f"Only the chair and officers of {committee.name} (or an admin) can {what}.")
+
+
 async def can_update_item(session: AsyncSession, ctx: Ctx, item: Item | reads.ItemRow) -> bool:
     """Its owners (the current holders of its roles, loaded with it), the committee's chair
     and officers, and admins. item: an Item, or a read row (models/reads.py)."""

@@ -16,10 +16,10 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.errors import NotAllowed, UserError
+from bot.core.errors import UserError
 from bot.core.workdays import next_working_day
 from bot.services import audit
-from bot.services.committees import committee_roles_of, owner_role, require_channel_committee
+from bot.services.committees import owner_role, require_channel_committee, require_committee_officer
 from bot.services.context import Ctx
 from bot.services.parsing import parse_owners, split_words
 from models.indicators import Indicator, IndicatorValue
@@ -348,12 +348,6 @@ def find(indicators: list[Indicator], ref: str) -> Indicator:
     raise UserError(f"There's no indicator `{ref[:40]}` here. This committee's: {names}.")
 
 
-async def require_officer(session: AsyncSession, ctx: Ctx, committee: CommitteeRow, what: str) -> None:
-    if await committee_roles_of(session, ctx, committee):
-        return
-    if await ctx.directory.is_admin(ctx.user_id, ctx.team_id):
-        return
-    raise NotAllowed(f"Only the chair and officers of {committee.name} (or an admin) can {what}.")
 
 
 async def _holds(session: AsyncSession, ctx: Ctx, role_id: int | None) -> bool:
@@ -372,7 +366,7 @@ class Added:
 
 async def add(session: AsyncSession, ctx: Ctx, text: str) -> Added:
     committee = await require_channel_committee(session, ctx)
-    await require_officer(session, ctx, committee, "add indicators")
+    await require_committee_officer(session, ctx, committee, "add indicators")
     new = parse_add(text)
     role = None
     if new.owner:
@@ -410,7 +404,7 @@ async def change(session: AsyncSession, ctx: Ctx, text: str) -> Changed:
     indicator's owner, target, unit or direction, changed by the chair, officers or an admin
     (audited: before and after)."""
     committee = await require_channel_committee(session, ctx)
-    await require_officer(session, ctx, committee, "change indicators")
+    await require_committee_officer(session, ctx, committee, "change indicators")
     words = split_words(text)
     cut = next((k for k, w in enumerate(words) if w.lower() in ADD_KEYWORDS
                 or w.lower() in ("lower-is-better", "higher-is-better")), len(words))
@@ -457,7 +451,7 @@ async def record(session: AsyncSession, ctx: Ctx, text: str) -> Recorded:
     rec = parse_rec(text, ctx.today)
     ind = find(await indicators_of(session, committee), rec.ref)
     if not await _holds(session, ctx, ind.owner_role_id):
-        await require_officer(session, ctx, committee, "record indicator figures")
+        await require_committee_officer(session, ctx, committee, "record indicator figures")
     before = [v for v in (await values_of(session, ctx.team_id, [ind.id]))[ind.id]
               if (v.period_start, v.period_end) == (rec.period.start, rec.period.end)]
     replaced = before[-1] if before else None

@@ -31,15 +31,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import dates
-from bot.core.errors import NotAllowed, UserError
+from bot.core.errors import UserError
 from bot.core.status import OPEN, item_overdue
 from bot.delivery import THREAD_AFTER, enqueue
 from bot.services import audit, escalations
 from bot.services import settings as council_settings
 from bot.services.committees import (
-    committee_roles_of,
     owner_role,
     require_channel_committee,
+    require_committee_officer,
 )
 from bot.services.context import Ctx
 from bot.services.home import refresh_item_owners
@@ -183,12 +183,8 @@ async def actions_of(session: AsyncSession, meeting: Meeting) -> list[Item]:
         .order_by(Item.seq, Item.id)))
 
 
-async def require_meeting_officer(session: AsyncSession, ctx: Ctx, committee: Committee, what: str) -> None:
-    if await committee_roles_of(session, ctx, committee):
-        return
-    if await ctx.directory.is_admin(ctx.user_id, ctx.team_id):
-        return
-    raise NotAllowed(f"Only the chair and officers of {committee.name} (or an admin) can {what}.")
+# Who may schedule, record and close a committee's meetings: its chair, its officers, an admin.
+require_meeting_officer = require_committee_officer
 
 
 async def _require_current(session: AsyncSession, ctx: Ctx, committee: Committee) -> Meeting:
